@@ -1,0 +1,51 @@
+"""Settings read from the environment (and an optional `.env` file).
+
+Every setting has a sensible default for a single-machine install; production sets
+`CONNECTOR_DATABASE_URL` (PostgreSQL) and `CONNECTOR_SECRET_KEYS` at least.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """The connector's settings. Environment variables are prefixed with `CONNECTOR_`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONNECTOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    home: Path = Field(
+        default=Path(".connector"),
+        description="Directory for local state: the SQLite store, sandbox certificates, logs.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL of the store; defaults to a SQLite file under `home`.",
+    )
+    field_maps_dir: Path = Field(
+        default=Path("field_maps"), description="Directory holding one field map per customer."
+    )
+    secret_keys: str | None = Field(
+        default=None,
+        description="Comma-separated key ring, newest first, encrypting tokens and keys at rest.",
+    )
+    api_version: str = Field(default="59.0", description="Salesforce REST API version.")
+    http_timeout: float = Field(default=60.0, description="Seconds before a CRM request times out.")
+
+    def resolved_database_url(self) -> str:
+        """The store's URL: the configured one, or a SQLite file under `home`."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.home / 'connector.db'}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings, read once."""
+    return Settings()

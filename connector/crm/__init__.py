@@ -1,0 +1,1 @@
+"""CRM adapters. Sync code sees only the protocol in `crm.base`."""

@@ -1,0 +1,1 @@
+"""The Salesforce adapter: OAuth, the HTTP session, reports, activities and API usage."""

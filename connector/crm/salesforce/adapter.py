@@ -1,0 +1,164 @@
+"""`SalesforceAdapter`: the `CrmAdapter` protocol over Salesforce's REST and Analytics APIs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from simple_salesforce.format import format_soql
+
+from connector.crm.base import CallCounter, ReportPage, ReportRef, UpsertResult
+from connector.crm.salesforce import reports as rpt
+from connector.crm.salesforce.session import SalesforceSession
+from connector.errors import ConfigError, CrmRejected
+
+_FOLDER_ID = re.compile(r"^00l[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$")
+_FOLDER_BY_ID = "SELECT Id, DeveloperName FROM Folder WHERE Type = 'Report' AND Id = {}"
+_FOLDER_BY_NAME = (
+    "SELECT Id, DeveloperName FROM Folder WHERE Type = 'Report' AND DeveloperName = {}"
+)
+COLLECTION_LIMIT = 200
+TRANSIENT_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+
+
+class SalesforceAdapter:
+    """Reads reports from one folder and upserts activities, for one customer."""
+
+    def __init__(self, session: SalesforceSession) -> None:
+        self.session = session
+        self.customer = session.customer
+        self._describes: dict[str, dict[str, Any]] = {}
+
+    @property
+    def counter(self) -> CallCounter:
+        return self.session.counter
+
+    # reports --------------------------------------------------------------------------
+
+    def list_reports(self, folder: str) -> list[ReportRef]:
+        """The reports inside `folder` (a folder DeveloperName or 00l id), sorted by name."""
+        folder_id = self._folder_id(folder)
+        soql = format_soql(
+            "SELECT Id, Name, DeveloperName, Format FROM Report WHERE OwnerId = {} "
+            "ORDER BY DeveloperName",
+            folder_id,
+        )
+        records = self.session.call("query", lambda sf: sf.query_all(soql))["records"]
+        return [
+            ReportRef(
+                id=r["Id"], name=r["Name"], developer_name=r["DeveloperName"], folder_id=folder_id
+            )
+            for r in records
+        ]
+
+    def _folder_id(self, folder: str) -> str:
+        by_id = bool(_FOLDER_ID.match(folder))
+        template = _FOLDER_BY_ID if by_id else _FOLDER_BY_NAME
+        soql = format_soql(template, folder)
+        records = self.session.call("query", lambda sf: sf.query(soql))["records"]
+        if not records:
+            raise ConfigError(
+                f"report folder {folder!r} does not exist in the org (or the integration user "
+                "cannot see it); check source.report_folder in the field map",
+                customer=self.customer,
+            )
+        return str(records[0]["Id"])
+
+    def describe_report(self, report: ReportRef) -> dict[str, Any]:
+        """The report's describe document (cached for the adapter's life)."""
+        if report.id not in self._describes:
+            self._describes[report.id] = self.session.call(
+                "report_describe",
+                lambda sf: sf.restful(f"analytics/reports/{report.id}/describe"),
+                report=report.developer_name,
+            )
+        return self._describes[report.id]
+
+    def describe_report_columns(self, report: ReportRef) -> dict[str, str]:
+        return rpt.column_types(self.describe_report(report))
+
+    def iter_report_pages(
+        self,
+        report: ReportRef,
+        id_column: str,
+        columns: Sequence[str],
+        after: str | None = None,
+    ) -> Iterator[ReportPage]:
+        """Yield pages of at most 2,000 rows in id order, each ending at its cursor."""
+        saved = self.describe_report(report).get("reportMetadata") or {}
+        requested = [id_column, *[c for c in columns if c != id_column]]
+        while True:
+            body = rpt.run_body(saved, id_column, requested, after)
+            result = self.session.call(
+                "report_run",
+                lambda sf, body=body: sf.restful(
+                    f"analytics/reports/{report.id}",
+                    params={"includeDetails": "true"},
+                    method="POST",
+                    json=body,
+                ),
+                report=report.developer_name,
+            )
+            rows = rpt.decode_rows(result, requested)
+            done = bool(result.get("allData", True)) or not rows
+            cursor = str(rows[-1][id_column]) if rows else after
+            if not done and cursor == after:
+                raise CrmRejected(
+                    f"paging by {id_column} made no progress after {after!r}",
+                    code="PAGING_STALLED",
+                    customer=self.customer,
+                    report=report.developer_name,
+                )
+            yield ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
+            if done:
+                return
+            after = cursor
+
+    # objects and activities -----------------------------------------------------------
+
+    def describe_object_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]:
+        describe = self.session.call(
+            "describe", lambda sf: sf.restful(f"sobjects/{sobject}/describe/")
+        )
+        return {f["name"]: f for f in describe.get("fields", [])}
+
+    def upsert_activities(
+        self, sobject: str, external_id_field: str, records: Sequence[Mapping[str, Any]]
+    ) -> list[UpsertResult]:
+        """Upsert records in collections of up to 200, keyed by the external-id field."""
+        results: list[UpsertResult] = []
+        for start in range(0, len(records), COLLECTION_LIMIT):
+            chunk = records[start : start + COLLECTION_LIMIT]
+            body = {
+                "allOrNone": False,
+                "records": [{"attributes": {"type": sobject}, **r} for r in chunk],
+            }
+            answer = self.session.call(
+                "upsert",
+                lambda sf, body=body: sf.restful(
+                    f"composite/sobjects/{sobject}/{external_id_field}", method="PATCH", json=body
+                ),
+            )
+            for record, item in zip(chunk, answer or [], strict=False):
+                results.append(_upsert_result(str(record[external_id_field]), item))
+        return results
+
+
+def _upsert_result(external_id: str, item: Mapping[str, Any]) -> UpsertResult:
+    if item.get("success"):
+        return UpsertResult(
+            external_id=external_id,
+            success=True,
+            crm_id=item.get("id"),
+            created=item.get("created"),
+        )
+    errors = item.get("errors") or [{}]
+    code = errors[0].get("statusCode") or errors[0].get("errorCode")
+    return UpsertResult(
+        external_id=external_id,
+        success=False,
+        error_code=code,
+        error_message=errors[0].get("message"),
+        transient=code in TRANSIENT_RECORD_CODES,
+    )

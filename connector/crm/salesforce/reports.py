@@ -1,0 +1,84 @@
+"""Pure helpers for the Analytics (reports) API: run bodies and factMap decoding.
+
+Reports return at most 2,000 detail rows per run and offer no offset. We page with a keyset:
+sort by the record-id column and add a `greaterThan <last id>` filter, leaving the saved
+report's own filters in force (and referenced in its boolean logic, as Salesforce requires).
+Only the requested columns are ever asked for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+MAX_ROWS_PER_RUN = 2000
+
+
+def run_body(
+    saved: Mapping[str, Any],
+    id_column: str,
+    columns: Sequence[str],
+    after: str | None,
+) -> dict[str, Any]:
+    """The `reportMetadata` override for one page: our columns, id order, after `after`."""
+    filters = [dict(f) for f in saved.get("reportFilters") or []]
+    logic = saved.get("reportBooleanFilter")
+    if after is not None:
+        filters.append({"column": id_column, "operator": "greaterThan", "value": after})
+        if logic:
+            logic = f"({logic}) AND {len(filters)}"
+    body: dict[str, Any] = {
+        "reportFormat": "TABULAR",
+        "detailColumns": list(columns),
+        "reportFilters": filters,
+        "sortBy": [{"sortColumn": id_column, "sortOrder": "Asc"}],
+    }
+    if logic:
+        body["reportBooleanFilter"] = logic
+    return {"reportMetadata": body}
+
+
+def cell_value(cell: Mapping[str, Any]) -> Any:
+    """The raw value of a report cell (currency objects give their amount)."""
+    value = cell.get("value")
+    if isinstance(value, dict):
+        return value.get("amount", value.get("value"))
+    return value
+
+
+def decode_rows(result: Mapping[str, Any], columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of a tabular run as column -> value, keeping only `columns`."""
+    metadata = result.get("reportMetadata") or {}
+    order: list[str] = list(metadata.get("detailColumns") or columns)
+    wanted = set(columns)
+    fact = (result.get("factMap") or {}).get("T!T") or {}
+    rows: list[dict[str, Any]] = []
+    for row in fact.get("rows") or []:
+        cells = row.get("dataCells") or []
+        rows.append(
+            {
+                name: cell_value(cell)
+                for name, cell in zip(order, cells, strict=False)
+                if name in wanted
+            }
+        )
+    return rows
+
+
+def total_rows(result: Mapping[str, Any]) -> int | None:
+    """The report's row count for the whole filtered result (the grand-total aggregate)."""
+    fact = (result.get("factMap") or {}).get("T!T") or {}
+    aggregates = fact.get("aggregates") or []
+    if aggregates and isinstance(aggregates[0].get("value"), int | float):
+        return int(aggregates[0]["value"])
+    return None
+
+
+def column_types(describe: Mapping[str, Any]) -> dict[str, str]:
+    """Column name -> dataType for every detail column a report describes."""
+    info = (describe.get("reportExtendedMetadata") or {}).get("detailColumnInfo") or {}
+    types = {name: str(meta.get("dataType", "string")) for name, meta in info.items()}
+    for category in (describe.get("reportTypeMetadata") or {}).get("categories") or []:
+        for name, meta in (category.get("columns") or {}).items():
+            types.setdefault(name, str(meta.get("dataType", "string")))
+    return types

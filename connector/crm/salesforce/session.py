@@ -1,0 +1,199 @@
+"""The HTTP session to one customer's org: simple-salesforce under a retry and refresh policy.
+
+Every call goes through `SalesforceSession.call`, which
+- counts it (for run bookkeeping) and reads `Sforce-Limit-Info` (for the API budget),
+- refreshes the access token once on 401 `INVALID_SESSION_ID` and retries once,
+- retries transient failures with jittered exponential back-off, honouring `Retry-After`,
+- translates every failure once into a `ConnectorError` naming the customer and CRM code.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import requests
+from simple_salesforce import Salesforce
+from simple_salesforce.exceptions import SalesforceError
+from tenacity import (
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exception,
+    wait_random_exponential,
+)
+
+from connector.crm.base import ApiUsage, CallCounter
+from connector.crm.salesforce.classify import Verdict, classify
+from connector.crm.salesforce.tokens import TokenSource
+from connector.errors import AuthError, CrmRateLimited, CrmRejected, CrmTransient
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class _TimeoutSession(requests.Session):
+    """A requests session with a default timeout that remembers its last response."""
+
+    def __init__(self, timeout: float, verify: str | bool) -> None:
+        super().__init__()
+        self.timeout = timeout
+        self.verify = verify
+        self.last_response: requests.Response | None = None
+        self.requests_sent = 0
+
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        self.requests_sent += 1
+        response = super().request(method, url, *args, **kwargs)
+        self.last_response = response
+        return response
+
+
+def _retry_after(exc: BaseException) -> float:
+    value = getattr(exc, "retry_after", None)
+    return float(value) if value else 0.0
+
+
+class ApiBudget:
+    """Stops a run before it spends more than `max_share` of the org's daily API allowance."""
+
+    def __init__(self, max_share: float = 0.8) -> None:
+        self.max_share = max_share
+
+    def check(self, usage: ApiUsage | None, customer: str) -> None:
+        if usage is not None and usage.limit and usage.share >= self.max_share:
+            raise CrmRateLimited(
+                f"API budget reached: {usage.used}/{usage.limit} calls used today, the budget "
+                f"allows {self.max_share:.0%}; the run stops and resumes later",
+                code="API_BUDGET_EXCEEDED",
+                customer=customer,
+            )
+
+
+class SalesforceSession:
+    """Calls Salesforce for one customer with refresh, retries and call accounting."""
+
+    def __init__(
+        self,
+        tokens: TokenSource,
+        *,
+        customer: str,
+        api_version: str = "59.0",
+        ca_bundle: str | None = None,
+        timeout: float = 60.0,
+        max_attempts: int = 6,
+        max_wait: float = 60.0,
+        sleep: Callable[[float], None] = time.sleep,
+        budget: ApiBudget | None = None,
+    ) -> None:
+        self.tokens = tokens
+        self.customer = customer
+        self.api_version = api_version
+        self.counter = CallCounter()
+        self.budget = budget
+        self._http = _TimeoutSession(timeout, ca_bundle or True)
+        self._max_attempts = max_attempts
+        self._max_wait = max_wait
+        self._sleep = sleep
+        self._sf: Salesforce | None = None
+
+    @property
+    def sf(self) -> Salesforce:
+        """The simple-salesforce client, built on first use with the current token."""
+        if self._sf is None:
+            self._sf = self._build(self.tokens.access_token())
+        return self._sf
+
+    def _build(self, token: str) -> Salesforce:
+        return Salesforce(
+            instance_url=self.tokens.instance_url,
+            session_id=token,
+            version=self.api_version,
+            session=self._http,
+            object_pairs_hook=dict,
+        )
+
+    def call(self, kind: str, fn: Callable[[Salesforce], T], *, report: str | None = None) -> T:
+        """Run `fn(sf)` under the policy; `kind` labels the call in the counters."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self._max_attempts),
+            wait=wait_exception(_retry_after)
+            + wait_random_exponential(multiplier=0.5, max=self._max_wait),
+            retry=retry_if_exception_type(CrmTransient),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return retrying(self._call_once, kind, fn, report)
+
+    def _call_once(self, kind: str, fn: Callable[[Salesforce], T], report: str | None) -> T:
+        if self.budget is not None:
+            self.budget.check(self.counter.usage, self.customer)
+        refreshed = False
+        while True:
+            sent_before = self._http.requests_sent
+            try:
+                result = fn(self.sf)
+            except SalesforceError as exc:
+                self._count(kind, sent_before)
+                verdict = classify(exc.status, exc.content)
+                if verdict.verdict is Verdict.REFRESH and not refreshed:
+                    refreshed = True
+                    rejected = self._sf.session_id if self._sf is not None else ""
+                    self._sf = self._build(self.tokens.refresh(rejected or ""))
+                    log.info("customer %s: access token refreshed, retrying once", self.customer)
+                    continue
+                raise self._translate(
+                    verdict.verdict, verdict.code, verdict.message, exc.status, report
+                ) from exc
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self._count(kind, sent_before)
+                raise CrmTransient(
+                    f"network error talking to Salesforce: {type(exc).__name__}",
+                    code="NETWORK_ERROR",
+                    customer=self.customer,
+                    report=report,
+                ) from exc
+            self._count(kind, sent_before)
+            return result
+
+    def _count(self, kind: str, sent_before: int) -> None:
+        for _ in range(max(1, self._http.requests_sent - sent_before)):
+            self.counter.add(kind)
+        usage = self._sf.api_usage.get("api-usage") if self._sf is not None else None
+        if usage is not None:
+            self.counter.usage = ApiUsage(used=int(usage.used), limit=int(usage.total))
+
+    def _translate(
+        self,
+        verdict: Verdict,
+        code: str | None,
+        message: str,
+        status: int | None,
+        report: str | None,
+    ) -> Exception:
+        retry_after = None
+        last = self._http.last_response
+        if last is not None and last.headers.get("Retry-After", "").isdigit():
+            retry_after = float(last.headers["Retry-After"])
+        kwargs: dict[str, Any] = {
+            "code": code,
+            "status": status,
+            "customer": self.customer,
+            "report": report,
+        }
+        if verdict is Verdict.RETRY:
+            return CrmTransient(
+                message or "transient Salesforce error", retry_after=retry_after, **kwargs
+            )
+        if verdict is Verdict.RATE_LIMITED:
+            return CrmRateLimited(message or "API limit reached", retry_after=retry_after, **kwargs)
+        if verdict in (Verdict.AUTH, Verdict.REFRESH):
+            return AuthError(
+                f"Salesforce refused the session ({code}): {message}; reconnect the customer",
+                code=code,
+                customer=self.customer,
+            )
+        return CrmRejected(message or "Salesforce rejected the request", **kwargs)

@@ -1,0 +1,141 @@
+"""The partition wall: sessions bound to one customer.
+
+`TenantStoreBase.session()` opens a session whose every ORM query is filtered to the
+customer (`with_loader_criteria` on `TenantRow`), whose flushes refuse rows of another
+customer, and which on PostgreSQL also runs under row-level security. Domain methods are
+added by the mixins in this package; all of them go through `session()` or `upsert()`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
+from sqlmodel import Session
+
+from connector.errors import PartitionViolation, StoreError
+from connector.store.models import TENANT_TABLES, TenantRow
+from connector.store.rls import enter_tenant
+
+CUSTOMER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+_SESSION_KEY = "connector.customer_id"
+
+
+def check_customer_id(customer_id: str) -> str:
+    """Return `customer_id` if it is a valid partition key, else raise PartitionViolation."""
+    if not isinstance(customer_id, str) or not CUSTOMER_ID.match(customer_id):
+        raise PartitionViolation(
+            f"invalid customer id {customer_id!r}: use 2-63 lowercase letters, digits, - or _"
+        )
+    return customer_id
+
+
+def _tenant_models_in(state: ORMExecuteState) -> set[type[TenantRow]]:
+    """The tenant tables a statement touches, whether as entities or as plain FROMs."""
+    models = {m.class_ for m in state.all_mappers if issubclass(m.class_, TenantRow)}
+    froms = getattr(state.statement, "get_final_froms", None)
+    for from_clause in froms() if froms else ():
+        for table in getattr(from_clause, "_from_objects", [from_clause]):
+            model = _MODEL_BY_TABLE.get(getattr(table, "name", ""))
+            if model is not None:
+                models.add(model)
+    return models
+
+
+_MODEL_BY_TABLE: dict[str, type[TenantRow]] = {
+    model.__tablename__: model
+    for model in TENANT_TABLES  # type: ignore[misc]
+}
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _filter_to_customer(state: ORMExecuteState) -> None:
+    customer_id = state.session.info.get(_SESSION_KEY)
+    if customer_id is None:
+        return
+    if state.is_select or state.is_update or state.is_delete:
+        options = [
+            with_loader_criteria(model, model.customer_id == customer_id)
+            for model in _tenant_models_in(state)
+        ]
+        if options:
+            state.statement = state.statement.options(*options)
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_foreign_rows(session: Session, _context: Any, _instances: Any) -> None:
+    customer_id = session.info.get(_SESSION_KEY)
+    if customer_id is None:
+        return
+    for obj in list(session.new) + list(session.dirty) + list(session.deleted):
+        if isinstance(obj, TenantRow) and obj.customer_id != customer_id:
+            raise PartitionViolation(
+                f"a {type(obj).__name__} row of customer {obj.customer_id!r} was written "
+                f"through the store of customer {customer_id!r}"
+            )
+
+
+class TenantStoreBase:
+    """The one handle on one customer's rows."""
+
+    def __init__(self, engine: Engine, customer_id: str) -> None:
+        self.engine = engine
+        self.customer_id = check_customer_id(customer_id)
+
+    def __repr__(self) -> str:
+        return f"TenantStore({self.customer_id!r})"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A transaction limited to this customer; commits on success, rolls back on error."""
+        session = Session(self.engine, expire_on_commit=False)
+        session.info[_SESSION_KEY] = self.customer_id
+        try:
+            if self.engine.dialect.name == "postgresql":
+                enter_tenant(session.connection(), self.customer_id)
+            yield session
+            session.commit()
+        except SQLAlchemyError as exc:
+            session.rollback()
+            raise StoreError(f"store error for customer {self.customer_id!r}: {exc}") from exc
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def upsert(
+        self,
+        session: Session,
+        model: type[TenantRow],
+        rows: Sequence[Mapping[str, Any]],
+        keys: Sequence[str],
+    ) -> None:
+        """Insert `rows` or update them on a key conflict; every row is stamped as ours."""
+        if not rows:
+            return
+        values = []
+        for row in rows:
+            owner = row.get("customer_id", self.customer_id)
+            if owner != self.customer_id:
+                raise PartitionViolation(
+                    f"upsert of a {model.__name__} row of customer {owner!r} through the "
+                    f"store of customer {self.customer_id!r}"
+                )
+            values.append({**row, "customer_id": self.customer_id})
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(model)
+        index = ["customer_id", *keys]
+        update = {col: getattr(stmt.excluded, col) for col in values[0] if col not in index}
+        if update:
+            stmt = stmt.on_conflict_do_update(index_elements=index, set_=update)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=index)
+        session.execute(stmt, values)

@@ -1,0 +1,146 @@
+"""Store operations on a customer's CRM connection: credentials (encrypted), tokens, status.
+
+The store never sees a plaintext secret: callers pass values already encrypted by the vault
+(`*_enc` columns). Saving a new token set is one transaction, so a rotated refresh token and
+the access token it came with are persisted together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from connector.errors import StoreError
+from connector.store.base import TenantStoreBase
+from connector.store.models import Connection, Customer, utcnow
+
+#: The encrypted columns of `Connection`, in the order `secrets rotate` reports them.
+SECRET_COLUMNS: tuple[str, ...] = (
+    "refresh_token_enc",
+    "private_key_enc",
+    "client_secret_enc",
+    "access_token_enc",
+)
+
+
+def connected_customer_ids(engine: Engine) -> list[str]:
+    """Every customer that has a connection row, sorted (for key rotation and status).
+
+    This reads across customers, so on PostgreSQL it needs a role that row-level security
+    does not restrict (the schema owner with BYPASSRLS, or a superuser).
+    """
+    with Session(engine) as session:
+        return sorted(session.exec(select(Connection.customer_id)).all())
+
+
+class ConnectionsMixin(TenantStoreBase):
+    """The customer's CRM connection and its encrypted secrets."""
+
+    def get_connection(self) -> Connection | None:
+        """The connection row, or None if the customer was never connected."""
+        with self.session() as session:
+            return session.get(Connection, self.customer_id)
+
+    def save_connection(self, connection: Connection) -> Connection:
+        """Insert or replace the connection, and reactivate a customer waiting for a reconnect.
+
+        A paused customer stays paused: connecting does not resume syncs.
+        """
+        with self.session() as session:
+            row = session.get(Connection, self.customer_id)
+            values = connection.model_dump(exclude={"customer_id"})
+            if row is None:
+                row = Connection(customer_id=self.customer_id, **values)
+            else:
+                for name, value in values.items():
+                    setattr(row, name, value)
+            row.updated_at = utcnow()
+            session.add(row)
+            self._reactivate(session)
+            return row
+
+    def save_tokens(
+        self,
+        *,
+        access_token_enc: str,
+        refresh_token_enc: str | None = None,
+        instance_url: str | None = None,
+        organization_id: str | None = None,
+        user_id: str | None = None,
+    ) -> Connection:
+        """Persist a new access token and, if given, a rotated refresh token, atomically.
+
+        Fields left as None keep their stored value. Raises StoreError if no connection exists.
+        """
+        with self.session() as session:
+            row = session.get(Connection, self.customer_id)
+            if row is None:
+                raise StoreError(f"customer {self.customer_id!r} has no connection to update")
+            row.access_token_enc = access_token_enc
+            updates: dict[str, Any] = {
+                "refresh_token_enc": refresh_token_enc,
+                "instance_url": instance_url,
+                "organization_id": organization_id,
+                "user_id": user_id,
+            }
+            for name, value in updates.items():
+                if value is not None:
+                    setattr(row, name, value)
+            row.updated_at = utcnow()
+            session.add(row)
+            return row
+
+    def clear_connection_secrets(self) -> int:
+        """Delete every stored secret of the connection; returns how many were set."""
+        with self.session() as session:
+            row = session.get(Connection, self.customer_id)
+            if row is None:
+                return 0
+            cleared = sum(1 for name in SECRET_COLUMNS if getattr(row, name))
+            for name in SECRET_COLUMNS:
+                setattr(row, name, None)
+            row.updated_at = utcnow()
+            session.add(row)
+            return cleared
+
+    def mark_reconnect_needed(self, reason: str) -> None:
+        """Set the customer's status to `reconnect_needed` with `reason` (no secrets in it)."""
+        with self.session() as session:
+            customer = session.get(Customer, self.customer_id) or Customer(
+                customer_id=self.customer_id
+            )
+            customer.status = "reconnect_needed"
+            customer.status_reason = reason
+            customer.updated_at = utcnow()
+            session.add(customer)
+
+    def re_encrypt_secrets(self, transform: Callable[[str, str], str]) -> dict[str, int]:
+        """Replace each stored secret `v` of column `c` by `transform(c, v)`, in one transaction.
+
+        Used by key rotation; returns how many values of each column were rewritten.
+        """
+        counts = dict.fromkeys(SECRET_COLUMNS, 0)
+        with self.session() as session:
+            row = session.get(Connection, self.customer_id)
+            if row is None:
+                return counts
+            for name in SECRET_COLUMNS:
+                value = getattr(row, name)
+                if value:
+                    setattr(row, name, transform(name, value))
+                    counts[name] += 1
+            session.add(row)
+        return counts
+
+    def _reactivate(self, session: Session) -> None:
+        customer = session.get(Customer, self.customer_id)
+        if customer is None:
+            session.add(Customer(customer_id=self.customer_id))
+        elif customer.status == "reconnect_needed":
+            customer.status = "active"
+            customer.status_reason = None
+            customer.updated_at = utcnow()
+            session.add(customer)

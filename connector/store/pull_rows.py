@@ -1,0 +1,395 @@
+"""Store operations of a pull: call lists, prospects, memberships, runs and checkpoints.
+
+A page of report rows is saved in one transaction together with its checkpoint, so a killed
+sync resumes exactly after the last saved page. Pages arrive in id order, so each page also
+reconciles the call list over the id range it covers: members in that range that the page no
+longer holds are removed. Unchanged prospects are not written at all (their hash matches).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import collate, delete, exists, func
+from sqlalchemy.sql import ColumnElement
+from sqlmodel import Session, col, select
+
+from connector.store.base import TenantStoreBase
+from connector.store.models import (
+    PROSPECT_FIELDS,
+    CallList,
+    Checkpoint,
+    Customer,
+    Membership,
+    Prospect,
+    RejectedRow,
+    SyncRun,
+    utcnow,
+)
+
+
+def row_hash(fields: Mapping[str, str | None]) -> str:
+    """A stable digest of a prospect's mapped fields, for change detection."""
+    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class PageOutcome:
+    """What saving one page changed."""
+
+    written: int
+    unchanged: int
+    members_added: int
+    members_removed: int
+    rejected: int
+
+
+@dataclass(frozen=True)
+class ReportListing:
+    """A report as the store records it (mirrors `crm.base.ReportRef`)."""
+
+    report_id: str
+    name: str
+    developer_name: str
+    folder_id: str
+
+
+class PullRowsMixin(TenantStoreBase):
+    """Call lists, prospects, memberships, runs and checkpoints of one customer."""
+
+    # customers and runs ---------------------------------------------------------------
+
+    def ensure_customer(self) -> Customer:
+        """The customer's row, created on first use."""
+        with self.session() as session:
+            customer = session.get(Customer, self.customer_id)
+            if customer is None:
+                customer = Customer(customer_id=self.customer_id)
+                session.add(customer)
+            return customer
+
+    def get_customer(self) -> Customer | None:
+        with self.session() as session:
+            return session.get(Customer, self.customer_id)
+
+    def set_customer_status(self, status: str, reason: str | None = None) -> None:
+        """Mark the customer active, paused or waiting for a reconnect."""
+        with self.session() as session:
+            customer = session.get(Customer, self.customer_id) or Customer(
+                customer_id=self.customer_id
+            )
+            customer.status = status
+            customer.status_reason = reason
+            customer.updated_at = utcnow()
+            session.add(customer)
+
+    def start_run(self, kind: str, trigger: str = "manual", full: bool = False) -> SyncRun:
+        """Record a new run as running."""
+        run = SyncRun(
+            customer_id=self.customer_id,
+            run_id=uuid.uuid4().hex,
+            kind=kind,
+            trigger=trigger,
+            full=full,
+        )
+        with self.session() as session:
+            session.add(run)
+        return run
+
+    def unfinished_run(self, kind: str) -> SyncRun | None:
+        """The latest run of `kind` that never finished (a crash), to resume it."""
+        with self.session() as session:
+            stmt = (
+                select(SyncRun)
+                .where(SyncRun.kind == kind, SyncRun.status == "running")
+                .order_by(col(SyncRun.started_at).desc())
+            )
+            return session.exec(stmt).first()
+
+    def save_run(self, run: SyncRun) -> SyncRun:
+        """Write the run's counters and status."""
+        with self.session() as session:
+            merged = session.merge(run)
+            return merged
+
+    def list_runs(self, limit: int = 20) -> list[SyncRun]:
+        with self.session() as session:
+            stmt = select(SyncRun).order_by(col(SyncRun.started_at).desc()).limit(limit)
+            return list(session.exec(stmt))
+
+    def get_run(self, run_id: str) -> SyncRun | None:
+        with self.session() as session:
+            return session.get(SyncRun, (self.customer_id, run_id))
+
+    def checkpoints(self, run_id: str) -> dict[str, Checkpoint]:
+        """Report id -> checkpoint, for one run."""
+        with self.session() as session:
+            stmt = select(Checkpoint).where(Checkpoint.run_id == run_id)
+            return {cp.report_id: cp for cp in session.exec(stmt)}
+
+    def rejected_rows(self, run_id: str) -> list[RejectedRow]:
+        with self.session() as session:
+            stmt = select(RejectedRow).where(RejectedRow.run_id == run_id)
+            return list(session.exec(stmt))
+
+    # call lists -----------------------------------------------------------------------
+
+    def upsert_call_lists(self, reports: Iterable[ReportListing]) -> None:
+        """Record the folder's reports as active call lists (names may change in the CRM)."""
+        with self.session() as session:
+            for report in reports:
+                existing = session.get(CallList, (self.customer_id, report.report_id))
+                call_list = existing or CallList(
+                    customer_id=self.customer_id,
+                    report_id=report.report_id,
+                    name=report.name,
+                    developer_name=report.developer_name,
+                    folder_id=report.folder_id,
+                )
+                call_list.name = report.name
+                call_list.developer_name = report.developer_name
+                call_list.folder_id = report.folder_id
+                call_list.active = True
+                call_list.retired_at = None
+                session.add(call_list)
+
+    def call_lists(self, active_only: bool = False) -> list[CallList]:
+        with self.session() as session:
+            stmt = select(CallList).order_by(CallList.developer_name)
+            if active_only:
+                stmt = stmt.where(CallList.active == True)  # noqa: E712
+            return list(session.exec(stmt))
+
+    def retire_call_lists(self, keep: set[str]) -> list[str]:
+        """Retire active call lists whose report left the folder; drop their memberships."""
+        retired: list[str] = []
+        with self.session() as session:
+            for call_list in session.exec(select(CallList).where(CallList.active == True)):  # noqa: E712
+                if call_list.report_id in keep:
+                    continue
+                call_list.active = False
+                call_list.retired_at = utcnow()
+                call_list.row_count = 0
+                session.add(call_list)
+                session.execute(
+                    delete(Membership).where(col(Membership.report_id) == call_list.report_id)
+                )
+                retired.append(call_list.developer_name)
+        return retired
+
+    def finish_call_list(self, report_id: str) -> int:
+        """Stamp a fully read call list with its member count; returns the count."""
+        with self.session() as session:
+            count = session.exec(
+                select(func.count())
+                .select_from(Membership)
+                .where(Membership.report_id == report_id)
+            ).one()
+            call_list = session.get(CallList, (self.customer_id, report_id))
+            if call_list is not None:
+                call_list.row_count = int(count)
+                call_list.last_synced_at = utcnow()
+                session.add(call_list)
+            return int(count)
+
+    # pages ----------------------------------------------------------------------------
+
+    def _id_range(
+        self, column: Any, after: str | None, until: str | None
+    ) -> list[ColumnElement[bool]]:
+        """Conditions for `after < column <= until` in the CRM's (binary) id order."""
+        target = collate(column, "C") if self.engine.dialect.name == "postgresql" else column
+        conditions: list[ColumnElement[bool]] = []
+        if after is not None:
+            conditions.append(target > after)
+        if until is not None:
+            conditions.append(target <= until)
+        return conditions
+
+    def save_page(
+        self,
+        *,
+        run_id: str,
+        report_id: str,
+        after: str | None,
+        cursor: str | None,
+        done: bool,
+        rows_read: int,
+        mapped: Sequence[tuple[str, Mapping[str, str | None]]],
+        rejects: Sequence[tuple[str, str]],
+    ) -> PageOutcome:
+        """Save one page of mapped rows and its checkpoint in a single transaction.
+
+        `mapped` holds (crm id, store fields) of the rows to keep; `rejects` (crm id, reason)
+        of the rows refused. The page covers ids in (`after`, `cursor`], or (`after`, ∞) when
+        `done`; members of the call list in that range that the page does not keep are removed.
+        """
+        until = None if done else cursor
+        keep_ids = [crm_id for crm_id, _ in mapped]
+        with self.session() as session:
+            written, unchanged = self._write_prospects(session, run_id, mapped)
+            added, removed = self._reconcile_members(
+                session, run_id, report_id, after, until, keep_ids
+            )
+            if rejects:
+                self.upsert(
+                    session,
+                    RejectedRow,
+                    [
+                        {
+                            "run_id": run_id,
+                            "report_id": report_id,
+                            "crm_id": crm_id,
+                            "reason": reason,
+                        }
+                        for crm_id, reason in rejects
+                    ],
+                    keys=["run_id", "report_id", "crm_id"],
+                )
+            self.upsert(
+                session,
+                Checkpoint,
+                [
+                    {
+                        "run_id": run_id,
+                        "report_id": report_id,
+                        "last_key": cursor,
+                        "rows_read": rows_read,
+                        "done": done,
+                        "updated_at": utcnow(),
+                    }
+                ],
+                keys=["run_id", "report_id"],
+            )
+        return PageOutcome(written, unchanged, added, removed, len(rejects))
+
+    def _write_prospects(
+        self,
+        session: Session,
+        run_id: str,
+        mapped: Sequence[tuple[str, Mapping[str, str | None]]],
+    ) -> tuple[int, int]:
+        if not mapped:
+            return 0, 0
+        ids = [crm_id for crm_id, _ in mapped]
+        known: dict[str, str] = {}
+        for chunk_start in range(0, len(ids), 500):
+            chunk = ids[chunk_start : chunk_start + 500]
+            stmt = select(Prospect.crm_id, Prospect.row_hash).where(col(Prospect.crm_id).in_(chunk))
+            known.update({crm_id: digest for crm_id, digest in session.exec(stmt)})
+        now = utcnow()
+        changed: dict[str, dict[str, Any]] = {}
+        for crm_id, mapped_fields in mapped:
+            # every person column is written: a field dropped from the map is emptied
+            fields = {name: mapped_fields.get(name) for name in PROSPECT_FIELDS}
+            digest = row_hash(fields)
+            if known.get(crm_id) == digest:
+                continue
+            changed[crm_id] = {
+                "crm_id": crm_id,
+                **fields,
+                "row_hash": digest,
+                "updated_at": now,
+                "last_seen_run": run_id,
+            }
+        self.upsert(session, Prospect, list(changed.values()), keys=["crm_id"])
+        unique = len(set(ids))
+        return len(changed), unique - len(changed)
+
+    def _reconcile_members(
+        self,
+        session: Session,
+        run_id: str,
+        report_id: str,
+        after: str | None,
+        until: str | None,
+        keep_ids: Sequence[str],
+    ) -> tuple[int, int]:
+        in_range = self._id_range(Membership.crm_id, after, until)
+        stmt = select(Membership.crm_id).where(Membership.report_id == report_id, *in_range)
+        existing = set(session.exec(stmt))
+        keep = set(keep_ids)
+        gone = existing - keep
+        new = keep - existing
+        if gone:
+            gone_list = sorted(gone)
+            for start in range(0, len(gone_list), 500):
+                session.execute(
+                    delete(Membership).where(
+                        col(Membership.report_id) == report_id,
+                        col(Membership.crm_id).in_(gone_list[start : start + 500]),
+                    )
+                )
+        if new:
+            self.upsert(
+                session,
+                Membership,
+                [
+                    {"report_id": report_id, "crm_id": crm_id, "last_seen_run": run_id}
+                    for crm_id in sorted(new)
+                ],
+                keys=["report_id", "crm_id"],
+            )
+        return len(new), len(gone)
+
+    def remove_orphan_prospects(self) -> int:
+        """Delete prospects that no active call list holds any more; returns how many."""
+        with self.session() as session:
+            member = exists().where(
+                Membership.customer_id == Prospect.customer_id,
+                Membership.crm_id == Prospect.crm_id,
+            )
+            result = session.execute(delete(Prospect).where(~member))
+            return int(getattr(result, "rowcount", 0) or 0)
+
+    # reading --------------------------------------------------------------------------
+
+    def prospects(self, limit: int | None = None) -> list[Prospect]:
+        with self.session() as session:
+            stmt = select(Prospect).order_by(Prospect.crm_id)
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            return list(session.exec(stmt))
+
+    def count(self, model: type[Any]) -> int:
+        """Rows of `model` that belong to this customer."""
+        with self.session() as session:
+            return int(session.exec(select(func.count()).select_from(model)).one())
+
+    def memberships(self, report_id: str | None = None) -> list[Membership]:
+        with self.session() as session:
+            stmt = select(Membership)
+            if report_id is not None:
+                stmt = stmt.where(Membership.report_id == report_id)
+            return list(session.exec(stmt))
+
+    def prospect_ids_in(self, report_id: str) -> list[str]:
+        with self.session() as session:
+            stmt = select(Membership.crm_id).where(Membership.report_id == report_id)
+            return list(session.exec(stmt))
+
+    def prospects_by_ids(self, crm_ids: Sequence[str]) -> dict[str, Prospect]:
+        out: dict[str, Prospect] = {}
+        with self.session() as session:
+            for start in range(0, len(crm_ids), 500):
+                stmt = select(Prospect).where(
+                    col(Prospect.crm_id).in_(crm_ids[start : start + 500])
+                )
+                out.update({p.crm_id: p for p in session.exec(stmt)})
+        return out
+
+
+def as_listing(report: Any) -> ReportListing:
+    """Convert a `crm.base.ReportRef` (or anything shaped like it) to a store listing."""
+    return ReportListing(
+        report_id=report.id,
+        name=report.name,
+        developer_name=report.developer_name,
+        folder_id=report.folder_id,
+    )

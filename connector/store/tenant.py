@@ -1,0 +1,13 @@
+"""`TenantStore`: the one handle on a customer's rows, assembled from the domain mixins."""
+
+from __future__ import annotations
+
+from connector.store.pull_rows import PullRowsMixin
+
+
+class TenantStore(PullRowsMixin):
+    """Everything the connector reads or writes for one customer goes through this class.
+
+    Construct it for one customer: `TenantStore(engine, "acme")`. Its sessions see only that
+    customer's rows and refuse to write anyone else's (see `store.base`).
+    """

@@ -1,0 +1,1 @@
+"""Sync jobs: pull (reports -> store) and push (outbox -> CRM), with run bookkeeping."""
