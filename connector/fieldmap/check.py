@@ -1,0 +1,119 @@
+"""Check a field map against one report's columns: present, and of a compatible type.
+
+Used by `connector fieldmap check` once the report metadata is fetched: pure, so it is tested
+with tables. Types are the report metadata's data types (string, email, date, ...); a type
+this table does not know is given the benefit of the doubt.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from connector.fieldmap.model import FieldMap
+
+_TEXT = frozenset({"string", "textarea", "combobox", "encryptedstring", "html"})
+_KNOWN_TYPES = _TEXT | {
+    "email", "phone", "url", "picklist", "multipicklist", "reference", "id", "date",
+    "datetime", "time", "boolean", "int", "double", "currency", "percent",
+}  # fmt: skip
+_ACCEPTS: dict[str, frozenset[str]] = {
+    "email": _TEXT | {"email"},
+    "phone": _TEXT | {"phone"},
+    "first_name": _TEXT,
+    "last_name": _TEXT,
+    "date": _TEXT | {"date", "datetime"},
+    "datetime": _TEXT | {"date", "datetime"},
+}
+_ID_TYPES = _TEXT | {"id", "reference"}
+
+
+@dataclass(frozen=True)
+class ReportColumnProblem:
+    """A mismatch between the field map and a report: which report, column and map key."""
+
+    report: str
+    column: str
+    key: str
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"report {self.report!r} {self.key}: {self.message}; {self.fix}"
+
+
+def _closest(column: str, names: list[str]) -> str | None:
+    """The column a missing one was most likely renamed to: same name in another case, a
+    similar spelling, or a name containing it (EMAIL -> EMAIL_ADDRESS, Contact.Email).
+    `names` should hold the report's columns that the map does not use yet.
+    """
+    wanted = column.casefold()
+    same = [name for name in names if name.casefold() == wanted]
+    similar = difflib.get_close_matches(column, names, n=1, cutoff=0.6)
+    containing = [name for name in names if wanted in name.casefold()]
+    for candidates in (same, similar, containing):
+        if candidates:
+            return candidates[0]
+    return None
+
+
+def _missing(
+    report: str, column: str, key: str, columns: Mapping[str, str], used: set[str]
+) -> ReportColumnProblem:
+    close = _closest(column, [name for name in columns if name not in used])
+    if close:
+        fix = f"did you mean {close!r}? set {key} to it, or add {column!r} to the report"
+    else:
+        fix = f"add column {column!r} to the report, or change {key}"
+    return ReportColumnProblem(report, column, key, f"report has no column {column!r}", fix)
+
+
+def _type_problem(
+    report: str, column: str, key: str, data_type: str, accepted: frozenset[str], what: str
+) -> ReportColumnProblem | None:
+    kind = data_type.lower()
+    if kind not in _KNOWN_TYPES or kind in accepted:
+        return None
+    return ReportColumnProblem(
+        report,
+        column,
+        key,
+        f"column {column!r} is of type {data_type}, which {what} cannot read",
+        f"map a {' / '.join(sorted(accepted))} column instead, or change the transform",
+    )
+
+
+def check_against_report(
+    field_map: FieldMap, report_name: str, columns: Mapping[str, str]
+) -> list[ReportColumnProblem]:
+    """Problems with `report_name`, whose `columns` map column name -> data type.
+
+    Reports the missing id column, missing mapped columns (suggesting a close name) and
+    columns whose type the field's transform cannot read. An empty list means compatible.
+    """
+    problems: list[ReportColumnProblem] = []
+    id_column = field_map.prospect.id
+    used = {id_column} | {spec.column for spec in field_map.prospect.fields.values() if spec.column}
+    if id_column not in columns:
+        problems.append(_missing(report_name, id_column, "prospect.id", columns, used))
+    else:
+        found = _type_problem(
+            report_name, id_column, "prospect.id", columns[id_column], _ID_TYPES, "a record id"
+        )
+        problems.extend([found] if found else [])
+    for name, spec in field_map.prospect.fields.items():
+        if spec.column is None:
+            continue
+        key = f"prospect.fields.{name}"
+        if spec.column not in columns:
+            problems.append(_missing(report_name, spec.column, key, columns, used))
+            continue
+        accepted = _ACCEPTS.get(spec.transform)
+        if accepted is not None:
+            what = f"transform {spec.transform!r}"
+            found = _type_problem(
+                report_name, spec.column, key, columns[spec.column], accepted, what
+            )
+            problems.extend([found] if found else [])
+    return problems

@@ -1,0 +1,217 @@
+"""The transforms a field map can apply to a report cell, as a registry of pure functions.
+
+Every transform receives a cell that `trim` already cleaned (never empty) and the field's
+options, and returns the stored text, None (empty) or `Invalid(reason)`. Bad data is a value,
+never an exception: a failing transform makes the row a reject with a reason, and only
+programming errors raise. `TRANSFORMS` lists them; `get_transform` names the known ones when
+asked for an unknown one.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from connector.fieldmap.fields import unknown_name
+from connector.fieldmap.personnames import split_full_name
+from connector.fieldmap.timestamps import parse_date, parse_datetime, to_utc_text, zone
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """A cell a transform cannot accept; `reason` says why without echoing personal data."""
+
+    reason: str
+
+
+class TransformOptions(Protocol):
+    """The per-field options a transform may read (a `FieldSpec` provides them)."""
+
+    @property
+    def region(self) -> str | None: ...
+    @property
+    def format(self) -> str | None: ...
+    @property
+    def timezone(self) -> str | None: ...
+    @property
+    def values(self) -> Mapping[str, str | None] | None: ...
+    @property
+    def value(self) -> str | None: ...
+    @property
+    def default(self) -> str | None: ...
+
+
+Result = str | None | Invalid
+TransformFunc = Callable[[str, TransformOptions], Result]
+
+
+@dataclass(frozen=True)
+class Transform:
+    """A registered transform: its function, the options it reads, and whether it needs a column."""
+
+    name: str
+    func: TransformFunc
+    summary: str
+    options: frozenset[str] = frozenset()
+    uses_column: bool = True
+
+
+_UNPRINTABLE = frozenset({"Cc", "Cs", "Co", "Cn"})
+
+
+def clean_text(raw: str) -> str | None:
+    """Drop control and unpaired-surrogate characters, collapse whitespace; None when empty.
+
+    The store's text columns cannot hold NUL or lone surrogates, so they never get that far.
+    """
+    kept = "".join(
+        char for char in raw if char.isspace() or unicodedata.category(char) not in _UNPRINTABLE
+    )
+    return " ".join(kept.split()) or None
+
+
+def _trim(text: str, options: TransformOptions) -> Result:
+    return clean_text(text)
+
+
+def _upper(text: str, options: TransformOptions) -> Result:
+    return text.upper()
+
+
+def _lower(text: str, options: TransformOptions) -> Result:
+    return text.lower()
+
+
+_WORD_START = re.compile(r"(^|[\s\-'\u2019.])([^\W\d_])")
+
+
+def _title_word(word: str) -> str:
+    if not (word.isupper() or word.islower()):
+        return word  # mixed case such as "McDonald" or "iPhone" is kept as written
+    return _WORD_START.sub(lambda m: m.group(1) + m.group(2).upper(), word.lower())
+
+
+def _title_case(text: str, options: TransformOptions) -> Result:
+    return " ".join(_title_word(word) for word in text.split(" "))
+
+
+def _email(text: str, options: TransformOptions) -> Result:
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError as exc:
+        return Invalid(f"not a valid email address ({exc})")
+    except (ValueError, UnicodeError):
+        return Invalid("not a valid email address")
+    local, _, domain = checked.normalized.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+def _phone(text: str, options: TransformOptions) -> Result:
+    region = options.region
+    try:
+        number = phonenumbers.parse(text, region)
+    except phonenumbers.NumberParseException as exc:
+        if exc.error_type == phonenumbers.NumberParseException.INVALID_COUNTRY_CODE:
+            return Invalid("phone number has no valid country code; write +<code> or set region")
+        return Invalid("not a phone number")
+    if not phonenumbers.is_valid_number(number):
+        where = f" for region {region}" if region else ""
+        return Invalid(f"not a valid phone number{where}")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _first_name(text: str, options: TransformOptions) -> Result:
+    return split_full_name(text)[0]
+
+
+def _last_name(text: str, options: TransformOptions) -> Result:
+    return split_full_name(text)[1]
+
+
+def _date(text: str, options: TransformOptions) -> Result:
+    parsed = parse_date(text, options.format, zone(options.timezone))
+    if parsed is None:
+        return Invalid(_not_a("date", options.format))
+    return parsed.isoformat()
+
+
+def _datetime(text: str, options: TransformOptions) -> Result:
+    parsed = parse_datetime(text, options.format, zone(options.timezone))
+    utc = to_utc_text(parsed) if parsed is not None else None
+    if utc is None:
+        return Invalid(_not_a("date-time", options.format))
+    return utc
+
+
+def _not_a(kind: str, fmt: str | None) -> str:
+    if fmt:
+        return f"not a {kind} in format {fmt!r} or ISO 8601"
+    return f"not an ISO 8601 {kind}; set `format` (e.g. '%m/%d/%Y') for report labels"
+
+
+def _picklist(text: str, options: TransformOptions) -> Result:
+    values = options.values or {}
+    if text in values:
+        return values[text]
+    folded = {key.casefold(): mapped for key, mapped in values.items()}
+    if text.casefold() in folded:
+        return folded[text.casefold()]
+    if options.default is not None:
+        return options.default
+    shown = text if len(text) <= 40 else text[:37] + "..."
+    return Invalid(f"picklist value {shown!r} is not in `values` and there is no `default`")
+
+
+def _constant(text: str, options: TransformOptions) -> Result:
+    return options.value
+
+
+_DATES = frozenset({"format", "timezone"})
+
+TRANSFORMS: dict[str, Transform] = {
+    t.name: t
+    for t in (
+        Transform("trim", _trim, "strip and collapse whitespace (applied to every cell)"),
+        Transform("email", _email, "normalize an email address; invalid -> reject"),
+        Transform("phone", _phone, "E.164 phone number; invalid -> reject", frozenset({"region"})),
+        Transform("first_name", _first_name, "first name split from a full-name column"),
+        Transform("last_name", _last_name, "last name split from a full-name column"),
+        Transform("upper", _upper, "UPPER CASE"),
+        Transform("lower", _lower, "lower case"),
+        Transform("title_case", _title_case, "Title Case, keeping mixed-case words as written"),
+        Transform("date", _date, "ISO date YYYY-MM-DD", _DATES),
+        Transform("datetime", _datetime, "UTC date-time YYYY-MM-DDTHH:MM:SSZ", _DATES),
+        Transform("picklist", _picklist, "CRM value -> ours via `values`", frozenset({"values"})),
+        Transform("constant", _constant, "the fixed `value`", frozenset({"value"}), False),
+    )
+}
+
+
+def get_transform(name: str) -> Transform:
+    """The transform called `name`. Raises ValueError naming the known transforms if unknown."""
+    try:
+        return TRANSFORMS[name]
+    except KeyError:
+        raise ValueError(unknown_name("transform", name, TRANSFORMS)) from None
+
+
+def run_transform(name: str, raw: str, options: TransformOptions) -> Result:
+    """Clean `raw` with `trim`, then apply transform `name`; empty cells give None.
+
+    Raises ValueError only for an unknown transform name (a programming error: the model
+    validates names when the map is loaded).
+    """
+    transform = get_transform(name)
+    if not transform.uses_column:
+        return transform.func("", options)
+    text = clean_text(raw)
+    if text is None:
+        return None
+    result = transform.func(text, options)
+    return clean_text(result) if isinstance(result, str) else result
