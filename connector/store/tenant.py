@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from connector.store.activities import ActivitiesMixin
+from connector.store.connections import ConnectionsMixin
+from connector.store.privacy_rows import PrivacyMixin
 from connector.store.pull_rows import PullRowsMixin
 
 
-class TenantStore(PullRowsMixin):
+class TenantStore(PullRowsMixin, ConnectionsMixin, PrivacyMixin, ActivitiesMixin):
     """Everything the connector reads or writes for one customer goes through this class.
 
     Construct it for one customer: `TenantStore(engine, "acme")`. Its sessions see only that

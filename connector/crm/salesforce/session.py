@@ -46,6 +46,8 @@ class _TimeoutSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
+        # per request, or REQUESTS_CA_BUNDLE in the environment would override our CA
+        kwargs.setdefault("verify", self.verify)
         self.requests_sent += 1
         response = super().request(method, url, *args, **kwargs)
         self.last_response = response

@@ -1,0 +1,323 @@
+"""`connector auth …` and `connector secrets …`: connect customers without passwords.
+
+    auth keygen            an RSA key and certificate for the JWT flow
+    auth jwt CUSTOMER      server-to-server JWT bearer flow with a private key (stored encrypted)
+    auth login CUSTOMER    a person consents once in a browser (authorization code + PKCE)
+    auth status [CUSTOMER] who is connected to which org, never a token
+    auth revoke CUSTOMER   revoke at Salesforce, delete the stored secrets
+    secrets generate-key   a new key for CONNECTOR_SECRET_KEYS
+    secrets rotate         re-encrypt every stored secret under the newest key
+
+Defaults for the login URL, client id, username, audience and CA bundle come from the
+customer's field map (`crm:` section) when it exists. There is no password option: the
+username-password grant is not offered.
+"""
+
+from __future__ import annotations
+
+import os
+import webbrowser
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+from sqlalchemy.engine import Engine
+
+from connector.cli.common import console, err_console, open_engine
+from connector.config import Settings, get_settings
+from connector.crm.salesforce.connect import connect_jwt, save_new_connection
+from connector.crm.salesforce.keys import generate_key_pair
+from connector.crm.salesforce.oauth_web import DEFAULT_PORT, run_web_login
+from connector.crm.salesforce.revoke import revoke_connection
+from connector.crm.salesforce.tls import check_crm_url
+from connector.crm.salesforce.token_endpoint import TokenResponse
+from connector.errors import AuthError, ConfigError
+from connector.store import TenantStore
+from connector.store.connections import SECRET_COLUMNS, connected_customer_ids
+from connector.store.models import Connection, utcnow
+from connector.vault import Vault
+
+auth_app = typer.Typer(
+    help="Connect customers to Salesforce with OAuth (JWT bearer or browser + PKCE).",
+    no_args_is_help=True,
+)
+secrets_app = typer.Typer(
+    help="The key ring (CONNECTOR_SECRET_KEYS) that encrypts tokens and keys at rest.",
+    no_args_is_help=True,
+)
+
+
+def _store(engine: Engine, customer: str) -> TenantStore:
+    return TenantStore(engine, customer)
+
+
+def crm_defaults(customer: str, settings: Settings) -> dict[str, Any]:
+    """The `crm:` values of the customer's field map, or {} if it has none.
+
+    An existing but invalid field map raises its FieldMapError: fix it first.
+    """
+    if not (Path(settings.field_maps_dir) / f"{customer}.yaml").is_file():
+        return {}
+    from connector.fieldmap import load_field_map
+
+    crm = load_field_map(customer, Path(settings.field_maps_dir)).crm
+    names = ("login_url", "client_id", "username", "audience", "ca_bundle")
+    return {name: getattr(crm, name, None) for name in names}
+
+
+def _pick(given: Any, defaults: dict[str, Any], name: str, option: str) -> str:
+    value = given if given is not None else defaults.get(name)
+    if value in (None, ""):
+        raise ConfigError(f"missing {option}: pass it, or set crm.{name} in the field map")
+    return str(value)
+
+
+def _optional(given: Any, defaults: dict[str, Any], name: str) -> str | None:
+    value = given if given is not None else defaults.get(name)
+    return str(value) if value not in (None, "") else None
+
+
+def _connected(customer: str, token: TokenResponse, how: str) -> None:
+    console.print(
+        f"[green]connected[/] {customer}: org {token.organization_id or '?'} "
+        f"at {token.instance_url} ({how})",
+        highlight=False,
+    )
+
+
+@auth_app.command("jwt")
+def jwt_command(
+    customer: Annotated[str, typer.Argument(help="Customer id.")],
+    key: Annotated[
+        Path,
+        typer.Option(
+            "--key",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="PEM file with the RSA private key whose certificate is on the connected app.",
+        ),
+    ],
+    client_id: Annotated[str | None, typer.Option(help="Consumer key of the app.")] = None,
+    username: Annotated[str | None, typer.Option(help="Salesforce user to act as.")] = None,
+    login_url: Annotated[str | None, typer.Option(help="Login host (https).")] = None,
+    audience: Annotated[
+        str | None, typer.Option(help="JWT aud; default login/test.salesforce.com by login host.")
+    ] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="Extra CA file to trust.")] = None,
+) -> None:
+    """Connect CUSTOMER with the JWT bearer flow; the key is stored encrypted."""
+    settings = get_settings()
+    defaults = crm_defaults(customer, settings)
+    login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
+    app_id = _pick(client_id, defaults, "client_id", "--client-id")
+    user = _pick(username, defaults, "username", "--username")
+    aud = _optional(audience, defaults, "audience")
+    bundle = _optional(ca_bundle, defaults, "ca_bundle")
+    vault = Vault.from_settings(settings)
+    token = connect_jwt(
+        _store(open_engine(settings), customer),
+        vault,
+        login_url=login,
+        client_id=app_id,
+        username=user,
+        private_key_pem=key.read_text(encoding="ascii", errors="replace"),
+        audience=aud,
+        ca_bundle=bundle,
+        timeout=settings.http_timeout,
+    )
+    _connected(customer, token, f"JWT bearer as {user}")
+    err_console.print(f"the private key is now stored encrypted; {key} is no longer needed")
+
+
+@auth_app.command("keygen")
+def keygen_command(
+    out: Annotated[Path, typer.Option(help="Directory for NAME.key and NAME.crt.")] = Path("."),
+    name: Annotated[str, typer.Option(help="File name stem and certificate common name.")] = (
+        "connector"
+    ),
+    days: Annotated[int, typer.Option(min=1, help="Certificate validity in days.")] = 730,
+) -> None:
+    """Make an RSA key pair for `auth jwt`: upload NAME.crt to the connected app."""
+    key_path, cert_path = out / f"{name}.key", out / f"{name}.crt"
+    for path in (key_path, cert_path):
+        if path.exists():
+            raise ConfigError(f"{path} exists; pick another --name or --out")
+    private_pem, certificate_pem = generate_key_pair(name, days=days)
+    out.mkdir(parents=True, exist_ok=True)
+    write_private_file(key_path, private_pem)
+    cert_path.write_bytes(certificate_pem)
+    console.print(
+        f"wrote {key_path} (private, mode 0600) and {cert_path}.\n"
+        f"Upload {cert_path} to the connected app ('Use digital signatures'), then run "
+        f"`connector auth jwt CUSTOMER --key {key_path} …`; the key is then stored encrypted "
+        "and the file can be deleted.",
+        highlight=False,
+    )
+
+
+def write_private_file(path: Path, text: str) -> None:
+    """Create `path` readable only by its owner (0600); never overwrite."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(text)
+
+
+@auth_app.command("login")
+def login_command(
+    customer: Annotated[str, typer.Argument(help="Customer id.")],
+    client_id: Annotated[str | None, typer.Option(help="Consumer key of the app.")] = None,
+    login_url: Annotated[str | None, typer.Option(help="Login host (https).")] = None,
+    port: Annotated[
+        int, typer.Option(help="Loopback port of the callback http://127.0.0.1:PORT/callback.")
+    ] = DEFAULT_PORT,
+    no_browser: Annotated[
+        bool, typer.Option("--no-browser", help="Print the URL instead of starting a browser.")
+    ] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait for the browser.")] = 300.0,
+    ca_bundle: Annotated[Path | None, typer.Option(help="Extra CA file to trust.")] = None,
+) -> None:
+    """Connect CUSTOMER through a browser (authorization code + PKCE); keeps a refresh token."""
+    settings = get_settings()
+    defaults = crm_defaults(customer, settings)
+    login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
+    app_id = _pick(client_id, defaults, "client_id", "--client-id")
+    bundle = _optional(ca_bundle, defaults, "ca_bundle")
+    vault = Vault.from_settings(settings)
+
+    def open_url(url: str) -> None:
+        if no_browser or not webbrowser.open(url):
+            console.print("Open this URL in a browser and approve access:", highlight=False)
+        else:
+            console.print("Opened a browser; if nothing appeared, open:", highlight=False)
+        console.print(url, highlight=False, soft_wrap=True, markup=False)
+        console.print(f"waiting up to {timeout:.0f} s for the callback on port {port} …")
+
+    token = run_web_login(
+        login_url=login,
+        client_id=app_id,
+        port=port,
+        timeout=timeout,
+        open_url=open_url,
+        ca_bundle=bundle,
+        http_timeout=settings.http_timeout,
+        customer=customer,
+    )
+    if not token.refresh_token:
+        raise AuthError(
+            "Salesforce returned no refresh token; add the 'refresh_token, offline_access' "
+            "scope to the connected app and log in again",
+            code="no_refresh_token",
+            customer=customer,
+        )
+    connection = Connection(
+        customer_id=customer,
+        auth="web",
+        login_url=login,
+        client_id=app_id,
+        ca_bundle=bundle,
+        connected_at=utcnow(),
+    )
+    save_new_connection(_store(open_engine(settings), customer), vault, connection, token)
+    _connected(customer, token, "web flow with PKCE")
+
+
+@auth_app.command("status")
+def status_command(
+    customer: Annotated[
+        str | None, typer.Argument(help="Customer id (default: every customer).")
+    ] = None,
+) -> None:
+    """Show how each customer is connected (never a token)."""
+    engine = open_engine()
+    customers = [customer] if customer else connected_customer_ids(engine)
+    table = Table(title="CRM connections")
+    reasons: dict[str, str] = {}
+    for column in ("customer", "auth", "org id"):
+        table.add_column(column, no_wrap=True)  # ids are copied and grepped: keep them whole
+    table.add_column("instance", overflow="fold")
+    table.add_column("connected at")
+    table.add_column("status", no_wrap=True)
+    for name in customers:
+        store = _store(engine, name)
+        connection = store.get_connection()
+        row = store.get_customer()
+        status = row.status if row else "unknown"
+        if row and row.status_reason:
+            reasons[name] = row.status_reason
+        if connection is None:
+            table.add_row(name, "-", "-", "-", "-", "not connected")
+            continue
+        table.add_row(
+            name,
+            connection.auth,
+            connection.organization_id or "-",
+            connection.instance_url or "-",
+            f"{connection.connected_at:%Y-%m-%d %H:%M}",
+            status,
+        )
+    console.print(table)
+    for name, reason in reasons.items():
+        console.print(f"{name}: {reason}", highlight=False, soft_wrap=True)
+
+
+@auth_app.command("revoke")
+def revoke_command(customer: Annotated[str, typer.Argument(help="Customer id.")]) -> None:
+    """Revoke CUSTOMER's token at Salesforce and delete its stored secrets."""
+    settings = get_settings()
+    store = _store(open_engine(settings), customer)
+    if store.get_connection() is None:
+        raise ConfigError(f"customer {customer!r} has no CRM connection to revoke")
+    outcome = revoke_connection(
+        store, Vault.from_settings(settings), customer, timeout=settings.http_timeout
+    )
+    remote = (
+        f"revoked the {outcome.revoked.replace('_', ' ')} at Salesforce"
+        if outcome.revoked
+        else "nothing was revoked at Salesforce"
+    )
+    console.print(
+        f"{customer}: {remote}; deleted {outcome.secrets_deleted} stored secrets; "
+        "status reconnect_needed",
+        highlight=False,
+    )
+    if outcome.remote_error:
+        err_console.print(f"[yellow]warning:[/] {outcome.remote_error}", highlight=False)
+
+
+@secrets_app.command("generate-key")
+def generate_key_command() -> None:
+    """Print a new key; put it FIRST in CONNECTOR_SECRET_KEYS, then run `secrets rotate`."""
+    print(Vault.generate_key())  # stdout only, so `$(connector secrets generate-key)` works
+
+
+@secrets_app.command("rotate")
+def rotate_command() -> None:
+    """Re-encrypt every stored secret of every customer under the newest key."""
+    settings = get_settings()
+    vault = Vault.from_settings(settings)
+    engine = open_engine(settings)
+    table = Table(title=f"secrets re-encrypted under the newest of {vault.key_count} keys")
+    table.add_column("customer")
+    for column in SECRET_COLUMNS:
+        table.add_column(column.removesuffix("_enc").replace("_", " "), justify="right")
+    total = 0
+    customers = connected_customer_ids(engine)
+    for name in customers:
+        counts = _store(engine, name).re_encrypt_secrets(_rotator(vault, name))
+        total += sum(counts.values())
+        table.add_row(name, *(str(counts[column]) for column in SECRET_COLUMNS))
+    console.print(table)
+    console.print(f"re-encrypted {total} secrets of {len(customers)} customers")
+
+
+def _rotator(vault: Vault, customer: str) -> Callable[[str, str], str]:
+    """Re-encrypt one stored value; errors name the column and customer, never the value."""
+
+    def rotate(column: str, value: str) -> str:
+        label = column.removesuffix("_enc").replace("_", " ")
+        return vault.rotate(value, name=f"the {label} of customer {customer!r}")
+
+    return rotate
