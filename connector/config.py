@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     )
     api_version: str = Field(default="59.0", description="Salesforce REST API version.")
     http_timeout: float = Field(default=60.0, description="Seconds before a CRM request times out.")
+    api_budget_share: float = Field(
+        default=0.8,
+        gt=0,
+        le=1,
+        description="Share of the org's daily API allowance a pull may use before it stops.",
+    )
 
     def resolved_database_url(self) -> str:
         """The store's URL: the configured one, or a SQLite file under `home`."""

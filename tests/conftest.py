@@ -9,16 +9,18 @@ where they fail.
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 from connector.config import get_settings
 from connector.store import create_schema, make_engine
+from connector.store.engine import normalize_url
 
 POSTGRES_URL = os.environ.get(
     "CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -57,16 +59,33 @@ def sqlite_engine(tmp_path: Path) -> Engine:
 
 @pytest.fixture(scope="session")
 def _postgres_engine() -> Iterator[Engine]:
+    """A database of this test session's own, created next to the configured one.
+
+    Several test sessions may share one server; a private database keeps them apart. Where
+    the role may not create databases, the configured database itself is used.
+    """
     try:
-        engine = make_engine(POSTGRES_URL)
-        with engine.connect() as conn:
+        admin = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         service_missing(f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}")
+    private = f"connector_test_{uuid.uuid4().hex[:10]}"
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{private}"'))
+        url = make_url(normalize_url(POSTGRES_URL)).set(database=private)
+    except Exception:
+        private, url = "", make_url(normalize_url(POSTGRES_URL))
+    engine = make_engine(url.render_as_string(hide_password=False))
     SQLModel.metadata.drop_all(engine)
     create_schema(engine)
     yield engine
     engine.dispose()
+    if private:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{private}" WITH (FORCE)'))
+    admin.dispose()
 
 
 @pytest.fixture

@@ -103,14 +103,16 @@ class PullRowsMixin(TenantStoreBase):
         return run
 
     def unfinished_run(self, kind: str) -> SyncRun | None:
-        """The latest run of `kind` that never finished (a crash), to resume it."""
+        """The latest run of `kind` if it did not succeed (crashed, stopped, failed).
+
+        Its checkpoints let the next run continue where it ended instead of starting over.
+        """
         with self.session() as session:
-            stmt = (
-                select(SyncRun)
-                .where(SyncRun.kind == kind, SyncRun.status == "running")
-                .order_by(col(SyncRun.started_at).desc())
-            )
-            return session.exec(stmt).first()
+            stmt = select(SyncRun).where(SyncRun.kind == kind).order_by(col(SyncRun.started_at).desc())
+            latest = session.exec(stmt).first()
+            if latest is not None and latest.status in ("running", "stopped", "failed"):
+                return latest
+            return None
 
     def save_run(self, run: SyncRun) -> SyncRun:
         """Write the run's counters and status."""

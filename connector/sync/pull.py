@@ -97,7 +97,8 @@ def pull(
     store.ensure_customer()
     run = None if options.full else store.unfinished_run("pull")
     if run is not None:
-        log.info("customer %s: resuming run %s", fm.customer, run.run_id)
+        log.info("customer %s: resuming run %s (%s)", fm.customer, run.run_id, run.status)
+        run.status, run.error, run.error_code, run.finished_at = "running", None, None, None
     else:
         run = store.start_run("pull", trigger=options.trigger, full=options.full)
     base_calls = run.api_calls

@@ -1,0 +1,95 @@
+"""`connector sync` and `connector runs`."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from connector.cli.common import console, open_engine
+from connector.cli.progress import pull_progress, run_table
+from connector.config import get_settings
+from connector.fieldmap import load_field_map
+from connector.runtime import connect_crm, suppression_check
+from connector.store import TenantStore
+from connector.sync.pull import PullOptions, pull
+
+
+def sync(
+    customer: str = typer.Argument(..., help="Customer id (the field map's file name)."),
+    full: bool = typer.Option(
+        False, "--full", help="Start afresh: ignore an interrupted run's checkpoints."
+    ),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
+    trigger: str = typer.Option("manual", hidden=True),
+) -> None:
+    """Pull the customer's report folder into the store (resuming an interrupted run)."""
+    settings = get_settings()
+    fm = load_field_map(customer, settings.field_maps_dir)
+    store = TenantStore(open_engine(settings), customer)
+    crm = connect_crm(fm, store, settings)
+    with pull_progress(console, enabled=progress) as observer:
+        run = pull(
+            fm,
+            store,
+            crm,
+            PullOptions(
+                trigger=trigger, full=full, suppressed=suppression_check(store), observer=observer
+            ),
+        )
+    console.print(run_table(run, f"pull for {customer}"))
+    _print_rejects(store, run.run_id)
+
+
+def _print_rejects(store: TenantStore, run_id: str, limit: int = 10) -> None:
+    rejects = store.rejected_rows(run_id)
+    if not rejects:
+        return
+    table = Table(title=f"rejected rows ({len(rejects)}; first {min(limit, len(rejects))})")
+    table.add_column("report")
+    table.add_column("CRM id")
+    table.add_column("reason")
+    names = {c.report_id: c.developer_name for c in store.call_lists()}
+    for reject in rejects[:limit]:
+        table.add_row(names.get(reject.report_id, reject.report_id), reject.crm_id, reject.reason)
+    console.print(table)
+
+
+def runs(
+    customer: str = typer.Argument(..., help="Customer id."),
+    limit: int = typer.Option(20, "--limit", "-n", help="How many recent runs to list."),
+) -> None:
+    """List the customer's recent runs with trigger, status, counts, API calls and errors."""
+    store = TenantStore(open_engine(), customer)
+    table = Table(title=f"recent runs of {customer}")
+    for name in (
+        "started (UTC)",
+        "kind",
+        "trigger",
+        "status",
+        "rows",
+        "written",
+        "removed",
+        "rejected",
+        "API calls",
+        "error",
+    ):
+        table.add_column(name)
+    for run in store.list_runs(limit):
+        table.add_row(
+            run.started_at.strftime("%Y-%m-%d %H:%M:%S"),
+            run.kind,
+            run.trigger,
+            run.status,
+            str(run.rows_read),
+            str(run.prospects_written + run.activities_pushed),
+            str(run.prospects_removed + run.memberships_removed),
+            str(run.rejected + run.activities_failed),
+            str(run.api_calls),
+            (run.error or "")[:80],
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(sync)
+    app.command()(runs)

@@ -1,0 +1,62 @@
+"""Forget one data subject (GDPR art. 17): delete their rows, keep only a keyed hash.
+
+The subject is found by normalized email, E.164 phone or CRM id among the customer's
+prospects; their prospect rows, memberships, activities and rejected rows are deleted, and
+the suppression list gains the keyed hash of the identifier given plus that of each matched
+CRM id (a CRM id names exactly one person record, so a later sync that sees the record with
+a changed email still skips it). Deleting, suppressing and auditing is one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from connector.privacy.audit import build_audit_event
+from connector.privacy.subjects import Subject, matching_crm_ids
+from connector.privacy.suppression import SuppressionKeys, load_suppression_keys
+from connector.store.tenant import TenantStore
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ForgetOutcome:
+    """What forgetting did: rows deleted per table and hashes added. No identifiers."""
+
+    kind: str
+    prospects: int
+    deleted: dict[str, int]
+    hashes: int
+
+
+def forget_subject(
+    store: TenantStore, subject: Subject, actor: str, keys: SuppressionKeys | None = None
+) -> ForgetOutcome:
+    """Delete every row about `subject` in the customer's store and suppress them for good.
+
+    Works (and suppresses) even when nothing matches yet: the person may arrive in a later
+    sync. Raises ConfigError when no suppression key is configured (see `suppression`),
+    StoreError when the store fails.
+    """
+    if keys is None:
+        keys = load_suppression_keys(create_local=store.engine.dialect.name == "sqlite")
+    rows = store.contact_rows()
+    crm_ids = matching_crm_ids(subject, rows)
+    prospects = sum(1 for row in rows if row["crm_id"] in crm_ids)
+    suppressions = {(keys.hash(subject), subject.kind)}
+    suppressions |= {(keys.hash(Subject("crm_id", crm_id)), "crm_id") for crm_id in crm_ids}
+    audit = build_audit_event(
+        store.customer_id,
+        actor,
+        "forget",
+        {"kind": subject.kind, "prospects": prospects, "hashes": len(suppressions)},
+    )
+    deleted = store.forget_rows(sorted(crm_ids), sorted(suppressions), audit)
+    log.info(
+        "customer %s: forgot a subject by %s (%d prospect rows)",
+        store.customer_id,
+        subject.kind,
+        prospects,
+    )
+    return ForgetOutcome(subject.kind, prospects, deleted, len(suppressions))

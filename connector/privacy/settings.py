@@ -1,0 +1,41 @@
+"""Privacy settings, read from the environment (prefix `CONNECTOR_`) like `config.Settings`.
+
+Kept apart from the shared settings so this package owns its knobs:
+
+    CONNECTOR_SUPPRESSION_KEY            HMAC key(s) for the suppression list (see suppression.py)
+    CONNECTOR_ACTIVITY_RETENTION_DAYS    age after which activity metadata is deleted (365)
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+#: The longest an offboarding erasure may wait after it was requested.
+MAX_ERASURE_DELAY = timedelta(days=10)
+
+
+class PrivacySettings(BaseSettings):
+    """The privacy package's settings. Read fresh on each use; they are cheap."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="CONNECTOR_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    suppression_key: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Comma-separated HMAC keys for hashing forgotten subjects, newest first. Never drop "
+            "a key while hashes made with it must still match."
+        ),
+    )
+    activity_retention_days: int = Field(
+        default=365, ge=1, description="Days after which activity metadata is deleted."
+    )
+
+    @property
+    def activity_retention(self) -> timedelta:
+        """The retention age of activity metadata."""
+        return timedelta(days=self.activity_retention_days)

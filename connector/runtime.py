@@ -1,0 +1,68 @@
+"""Wiring: build a customer's CRM adapter and pull options from settings, store and field map.
+
+Commands, the scheduler and the workers all connect the same way through here, so the API
+budget, TLS trust and token handling are the same whoever runs a sync.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from connector.config import Settings
+from connector.crm.salesforce.adapter import SalesforceAdapter
+from connector.crm.salesforce.session import ApiBudget, SalesforceSession
+from connector.crm.salesforce.token_store import StoredTokenSource
+from connector.errors import AuthError
+from connector.fieldmap import FieldMap
+from connector.store.tenant import TenantStore
+from connector.sync.pull import SuppressionCheck
+from connector.vault import Vault
+
+
+def connect_crm(
+    fm: FieldMap,
+    store: TenantStore,
+    settings: Settings,
+    *,
+    vault: Vault | None = None,
+    budget: ApiBudget | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SalesforceAdapter:
+    """The customer's Salesforce adapter, authenticated through its stored connection.
+
+    Raises AuthError when the customer was never connected or must reconnect.
+    """
+    connection = store.get_connection()
+    if connection is None:
+        raise AuthError(
+            "not connected to a CRM yet; run `connector auth jwt "
+            f"{fm.customer}` or `connector auth login {fm.customer}`",
+            customer=fm.customer,
+        )
+    customer = store.get_customer()
+    if customer is not None and customer.status == "reconnect_needed":
+        raise AuthError(
+            f"reconnect needed ({customer.status_reason or 'the CRM refused the grant'}); run "
+            f"`connector auth login {fm.customer}` or `connector auth jwt {fm.customer}`",
+            customer=fm.customer,
+        )
+    vault = vault or Vault.from_settings(settings)
+    tokens = StoredTokenSource(store, vault, timeout=settings.http_timeout)
+    session = SalesforceSession(
+        tokens,
+        customer=fm.customer,
+        api_version=fm.crm.api_version or settings.api_version,
+        ca_bundle=connection.ca_bundle or fm.crm.ca_bundle,
+        timeout=settings.http_timeout,
+        budget=budget or ApiBudget(settings.api_budget_share),
+        sleep=sleep,
+    )
+    return SalesforceAdapter(session)
+
+
+def suppression_check(store: TenantStore) -> SuppressionCheck | None:
+    """The customer's forgotten-person filter for pulls (None when nobody was forgotten)."""
+    from connector.privacy.suppression import suppression_check as load
+
+    return load(store)

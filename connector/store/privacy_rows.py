@@ -1,0 +1,161 @@
+"""Store operations of the privacy package: subject rows, suppressions, audit, retention.
+
+Everything here runs inside the customer's partition (`TenantStoreBase.session()`). A
+forget deletes the subject's rows, records the suppression hashes and the audit event in
+one transaction, so a subject is never half forgotten. The store never sees a forgotten
+identifier in plain text: callers pass keyed hashes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func
+from sqlmodel import Session, col, select
+
+from connector.store.base import TenantStoreBase
+from connector.store.models import (
+    TENANT_TABLES,
+    Activity,
+    AuditEvent,
+    Membership,
+    Prospect,
+    RejectedRow,
+    Suppression,
+    TenantRow,
+)
+
+#: The tables holding rows about one prospect, and the column naming the prospect's CRM id.
+SUBJECT_TABLES: dict[type[TenantRow], str] = {
+    Prospect: "crm_id",
+    Membership: "crm_id",
+    Activity: "prospect_crm_id",
+    RejectedRow: "crm_id",
+}
+_CHUNK = 500
+
+
+def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+def table_name(model: type[TenantRow]) -> str:
+    """The table name of a tenant model."""
+    return str(model.__table__.name)  # type: ignore[attr-defined]
+
+
+def primary_key_columns(model: type[TenantRow]) -> list[Any]:
+    """The model's primary-key columns, for a stable export order."""
+    return list(model.__table__.primary_key.columns)  # type: ignore[attr-defined]
+
+
+class PrivacyMixin(TenantStoreBase):
+    """Subject lookup, forgetting, suppression hashes, audit events and activity retention."""
+
+    # subjects -------------------------------------------------------------------------
+
+    def contact_rows(self) -> list[dict[str, str | None]]:
+        """(crm_id, email, phone, mobile_phone) of every prospect, to match a subject against."""
+        stmt = select(Prospect.crm_id, Prospect.email, Prospect.phone, Prospect.mobile_phone)
+        with self.session() as session:
+            return [
+                {"crm_id": crm_id, "email": email, "phone": phone, "mobile_phone": mobile}
+                for crm_id, email, phone, mobile in session.exec(stmt)
+            ]
+
+    def iter_rows(
+        self,
+        session: Session,
+        model: type[TenantRow],
+        *,
+        crm_ids: Sequence[str] | None = None,
+        exclude: Iterable[str] = (),
+    ) -> Iterator[dict[str, Any]]:
+        """The customer's rows of `model` as JSON-ready dicts, in primary-key order.
+
+        With `crm_ids`, only the rows about those prospects (`model` must be in
+        SUBJECT_TABLES). `exclude` names columns left out (secrets). Runs in `session`, so
+        several tables can be read in one transaction.
+        """
+        skip = set(exclude)
+        if crm_ids is None:
+            batches: Iterable[Sequence[str] | None] = [None]
+        else:
+            batches = _chunks(sorted(set(crm_ids)))
+        for batch in batches:
+            stmt = select(model).order_by(*primary_key_columns(model))
+            if batch is not None:
+                stmt = stmt.where(col(getattr(model, SUBJECT_TABLES[model])).in_(batch))
+            for row in session.exec(stmt.execution_options(yield_per=1000)):
+                yield row.model_dump(mode="json", exclude=skip)
+
+    def forget_rows(
+        self,
+        crm_ids: Sequence[str],
+        suppressions: Sequence[tuple[str, str]],
+        audit: AuditEvent,
+    ) -> dict[str, int]:
+        """Delete every row about `crm_ids`, add the (hash, kind) suppressions and `audit`.
+
+        One transaction. Returns rows deleted per table name.
+        """
+        deleted = {table_name(model): 0 for model in SUBJECT_TABLES}
+        with self.session() as session:
+            for model, column in SUBJECT_TABLES.items():
+                for batch in _chunks(sorted(set(crm_ids))):
+                    result = session.execute(
+                        delete(model).where(col(getattr(model, column)).in_(batch))
+                    )
+                    deleted[table_name(model)] += int(getattr(result, "rowcount", 0) or 0)
+            self.upsert(
+                session,
+                Suppression,
+                [{"subject_hash": digest, "kind": kind} for digest, kind in suppressions],
+                keys=["subject_hash"],
+            )
+            session.add(audit)
+        return deleted
+
+    # suppressions ---------------------------------------------------------------------
+
+    def suppression_hashes(self) -> set[str]:
+        """Every keyed hash on the customer's suppression list."""
+        with self.session() as session:
+            return set(session.exec(select(Suppression.subject_hash)))
+
+    # audit ----------------------------------------------------------------------------
+
+    def add_audit_event(self, event: AuditEvent) -> None:
+        """Append one event to the customer's audit trail."""
+        with self.session() as session:
+            session.add(event)
+
+    def audit_events(self, limit: int = 50) -> list[AuditEvent]:
+        """The customer's latest audit events, newest first."""
+        with self.session() as session:
+            stmt = select(AuditEvent).order_by(col(AuditEvent.at).desc()).limit(limit)
+            return list(session.exec(stmt))
+
+    # retention ------------------------------------------------------------------------
+
+    def delete_activities_before(self, cutoff: datetime, audit: AuditEvent | None = None) -> int:
+        """Delete activities that occurred before `cutoff` (and add `audit`); returns how many."""
+        with self.session() as session:
+            result = session.execute(delete(Activity).where(col(Activity.occurred_at) < cutoff))
+            count = int(getattr(result, "rowcount", 0) or 0)
+            if audit is not None:
+                session.add(audit)
+            return count
+
+    # counts ---------------------------------------------------------------------------
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows of each tenant table that belong to this customer, by table name."""
+        with self.session() as session:
+            return {
+                table_name(model): int(session.exec(select(func.count()).select_from(model)).one())
+                for model in TENANT_TABLES
+            }

@@ -1,0 +1,166 @@
+"""Exact pulls under stress: faults, expiring tokens, CRM changes, budgets and kill -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from connector.crm.salesforce.session import ApiBudget
+from connector.errors import CrmRateLimited
+from connector.sandbox import FaultRule
+from connector.store import TenantStore, make_engine
+from connector.store.models import Checkpoint, Membership, Prospect
+from connector.sync.pull import PullOptions, pull
+from tests.conftest import REPO
+from tests.e2e.conftest import Customer, Sandbox, connect, point_at
+from tests.e2e.truth import assert_store_matches_org, folder_reports, report_member_ids
+
+
+def no_sleep(_seconds: float) -> None:
+    """Back-off waits are skipped in tests; the policy is tested, not the clock."""
+
+
+@pytest.fixture
+def small(fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Customer:
+    point_at(fresh_sandbox, monkeypatch)
+    return connect(fresh_sandbox, sqlite_engine, "demo")
+
+
+def test_ten_percent_injected_faults_still_converge_to_the_truth(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    fresh_sandbox.org.set_faults(
+        [
+            FaultRule(endpoint=r"/analytics/reports/", rate=0.1, status=503, seed=3),
+            FaultRule(endpoint=r"/analytics/reports/", rate=0.05, error_code="UNABLE_TO_LOCK_ROW", seed=4),
+            FaultRule(endpoint=r"/query", rate=0.1, status=502, retry_after=1, seed=5),
+        ]
+    )
+    run = pull(small.fm, small.store, small.crm(sleep=no_sleep))
+
+    assert run.status == "succeeded"
+    assert sum(rule.fired for rule in fresh_sandbox.org.faults) > 0
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_a_token_expiring_mid_sync_is_refreshed_transparently(small: Customer, fresh_sandbox: Sandbox) -> None:
+    class ExpireAfterFirstPage:
+        expired = False
+
+        def report_started(self, report, index, count):  # type: ignore[no-untyped-def]
+            pass
+
+        def page_saved(self, report, rows_read, total):  # type: ignore[no-untyped-def]
+            if not self.expired:
+                fresh_sandbox.org.expire_all_access_tokens()
+                self.expired = True
+
+        def report_finished(self, report, members):  # type: ignore[no-untyped-def]
+            pass
+
+    observer = ExpireAfterFirstPage()
+    run = pull(small.fm, small.store, small.crm(), PullOptions(observer=observer))
+
+    assert observer.expired
+    assert run.status == "succeeded"
+    assert any(e.status == 401 for e in fresh_sandbox.org.request_log)
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_deletions_list_removals_and_retired_reports_propagate(small: Customer, fresh_sandbox: Sandbox) -> None:
+    pull(small.fm, small.store, small.crm())
+    reports = folder_reports(fresh_sandbox.org, "Call_Lists")
+    big, other, third = sorted(reports, key=lambda r: -len(r.members))
+    deleted = sorted(big.members)[10]
+    del fresh_sandbox.org.contacts[deleted]
+    left = sorted(other.members)[-1]
+    other.members.discard(left)
+    private = next(f for f in fresh_sandbox.org.folders.values() if f.developer_name == "Private_Reports")
+    third.folder_id = private.id
+
+    run = pull(small.fm, small.store, small.crm())
+
+    assert run.memberships_removed >= 2
+    assert deleted not in {p.crm_id for p in small.store.prospects()}
+    assert left not in small.store.prospect_ids_in(other.id)
+    retired = [c for c in small.store.call_lists() if c.report_id == third.id]
+    assert retired and not retired[0].active and retired[0].retired_at is not None
+    assert small.store.prospect_ids_in(third.id) == []
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_the_api_budget_stops_a_pull_cleanly_and_the_next_run_resumes(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    fresh_sandbox.org.api_daily_max = 1000
+    fresh_sandbox.org.api_usage = 795  # the budget allows 80%: a few calls, then stop
+    with pytest.raises(CrmRateLimited) as stopped:
+        pull(small.fm, small.store, small.crm(budget=ApiBudget(0.8)))
+    assert stopped.value.code == "API_BUDGET_EXCEEDED"
+    runs = small.store.list_runs()
+    assert runs[0].status == "stopped"
+    assert runs[0].error_code == "API_BUDGET_EXCEEDED"
+
+    fresh_sandbox.org.api_usage = 0
+    resumed = pull(small.fm, small.store, small.crm())
+    assert resumed.run_id == runs[0].run_id
+    assert resumed.status == "succeeded"
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_request_limit_exceeded_stops_the_run_without_hammering(small: Customer, fresh_sandbox: Sandbox) -> None:
+    fresh_sandbox.org.set_faults([FaultRule(endpoint=r"/analytics/reports/", error_code="REQUEST_LIMIT_EXCEEDED")])
+    with pytest.raises(CrmRateLimited):
+        pull(small.fm, small.store, small.crm(sleep=no_sleep))
+    assert fresh_sandbox.org.faults[0].fired == 1
+    assert small.store.list_runs()[0].status == "stopped"
+
+
+@pytest.mark.slow
+def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
+    fresh_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(fresh_sandbox, monkeypatch)
+    db_url = f"sqlite:///{tmp_path / 'kill.db'}"
+    monkeypatch.setenv("CONNECTOR_DATABASE_URL", db_url)
+    engine = make_engine(db_url)
+    from connector.store import create_schema
+
+    create_schema(engine)
+    customer = connect(fresh_sandbox, engine, "demo")
+    fresh_sandbox.org.set_faults([FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=400)])
+
+    env = {k: v for k, v in os.environ.items()}
+    child = subprocess.Popen(
+        [sys.executable, "-m", "connector", "sync", "demo", "--no-progress"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    store = TenantStore(engine, "demo")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and store.count(Checkpoint) < 2:
+        assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait(timeout=10)
+    killed_run = store.unfinished_run("pull")
+    assert killed_run is not None and killed_run.status == "running", "left unfinished by the kill"
+    partial = store.count(Prospect)
+    assert 0 < partial
+
+    fresh_sandbox.org.clear_faults()
+    run = pull(customer.fm, store, customer.crm())
+
+    assert run.run_id == killed_run.run_id
+    assert run.status == "succeeded"
+    assert_store_matches_org(customer.store, fresh_sandbox.org)
+    assert run.rows_read >= store.count(Membership)

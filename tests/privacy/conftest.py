@@ -1,0 +1,15 @@
+"""Privacy test fixtures: a configured suppression key."""
+
+from __future__ import annotations
+
+import pytest
+
+from connector.config import get_settings
+
+
+@pytest.fixture
+def suppression_key(monkeypatch: pytest.MonkeyPatch) -> str:
+    key = "test-suppression-key-0123456789abcdef"
+    monkeypatch.setenv("CONNECTOR_SUPPRESSION_KEY", key)
+    get_settings.cache_clear()
+    return key

@@ -1,0 +1,56 @@
+"""Invariant 8 end to end: a person forgotten after a sync of the sandbox org never comes
+back, however many full resyncs follow, while the CRM keeps returning them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from connector.privacy.forget import forget_subject
+from connector.privacy.subjects import parse_subject
+from connector.privacy.suppression import suppression_check
+from connector.sync.pull import PullOptions, pull
+from tests.e2e.conftest import Sandbox, connect, point_at, start_sandbox
+from tests.e2e.truth import folder_reports, report_member_ids
+
+
+@pytest.fixture
+def small_sandbox(tmp_path: Path) -> Iterator[Sandbox]:
+    org, server, key = start_sandbox(tmp_path / "sandbox", rows=300)
+    yield Sandbox(org, server, key)
+    server.stop()
+
+
+@pytest.mark.usefixtures("suppression_key")
+def test_given_a_forgotten_person_when_fully_resynced_from_the_sandbox_then_they_stay_gone(
+    small_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    point_at(small_sandbox, monkeypatch)
+    demo = connect(small_sandbox, sqlite_engine, "demo")
+    pull(demo.fm, demo.store, demo.crm(), PullOptions(suppressed=suppression_check(demo.store)))
+    person = next(p for p in demo.store.prospects() if p.email)
+    assert person.email
+    everyone = {p.crm_id for p in demo.store.prospects()}
+    same_email = {
+        p.crm_id for p in demo.store.prospects() if (p.email or "").lower() == person.email.lower()
+    }
+
+    forget_subject(demo.store, parse_subject("email", person.email or ""), "cli:ops")
+    for _ in range(2):
+        options = PullOptions(full=True, suppressed=suppression_check(demo.store))
+        run = pull(demo.fm, demo.store, demo.crm(), options)
+
+        assert run.status == "succeeded"
+        assert run.suppressed >= 1
+        kept = {p.crm_id for p in demo.store.prospects()}
+        assert person.crm_id not in kept
+        assert person.crm_id not in {m.crm_id for m in demo.store.memberships()}
+        assert kept == everyone - same_email
+    still_in_crm = any(
+        person.crm_id in report_member_ids(small_sandbox.org, report)
+        for report in folder_reports(small_sandbox.org, "Call_Lists")
+    )
+    assert still_in_crm, "the CRM must keep returning the person for this test to mean anything"
