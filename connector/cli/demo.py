@@ -89,6 +89,7 @@ def demo(
 
 def _push_sample_activities(fm, store, settings, vault, count: int):  # type: ignore[no-untyped-def]
     """Record `count` deterministic sample activities for pulled prospects and push them."""
+    from connector.cli.activities_cmds import push_table
     from connector.sync.activities import ActivityIn
     from connector.sync.push import push, record_activities
 
@@ -109,8 +110,8 @@ def _push_sample_activities(fm, store, settings, vault, count: int):  # type: ig
     ]
     record_activities(store, sample)
     crm = connect_crm(fm, store, settings, vault=vault)
-    run = push(fm, store, crm)
-    console.print(run_table(run, "push"))
+    run = push(fm, store, crm, trigger="demo")
+    console.print(push_table(run, "push"))
     return run
 
 

@@ -77,7 +77,10 @@ class CallCounter:
 class CrmAdapter(Protocol):
     """What the connector needs from a CRM. Methods raise `CrmError` subclasses or `AuthError`."""
 
-    counter: CallCounter
+    @property
+    def counter(self) -> CallCounter:
+        """The calls this adapter made so far, and the org's usage as last reported."""
+        ...
 
     def list_reports(self, folder: str) -> list[ReportRef]:
         """The reports inside `folder` (developer name or id), and nothing outside it."""

@@ -1,0 +1,164 @@
+"""`connector activities import|failed` and `connector push`: the activity outbox by hand."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.markup import escape
+from rich.table import Table
+
+from connector.cli.common import console, err_console, open_store
+from connector.config import get_settings
+from connector.fieldmap import load_field_map
+from connector.store.models import SyncRun
+from connector.sync.activities import ActivityIn, describe_errors
+from connector.sync.push import plan_push, push, record_activities
+
+app = typer.Typer(
+    help="Record call and email activities for write-back, and inspect parked failures.",
+    no_args_is_help=True,
+)
+MAX_PROBLEMS_SHOWN = 20
+
+
+def parse_lines(lines: Iterable[str]) -> tuple[list[ActivityIn], list[str]]:
+    """JSON Lines -> activities, plus one `line N: field: problem` per problem found."""
+    activities: list[ActivityIn] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})")
+            continue
+        if not isinstance(data, dict):
+            problems.append(f"line {number}: expected a JSON object, got {type(data).__name__}")
+            continue
+        try:
+            activities.append(ActivityIn.model_validate(data))
+        except ValidationError as exc:
+            problems.extend(f"line {number}: {problem}" for problem in describe_errors(exc))
+    return activities, problems
+
+
+@app.command("import")
+def import_activities(
+    customer: Annotated[str, typer.Argument(help="Customer id.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, readable=True, help="JSON Lines: one activity a line."
+        ),
+    ],
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; store nothing."),
+) -> None:
+    """Queue activities from a JSON Lines file for write-back (all or nothing).
+
+    Each line is one object with id (UUID), kind (call|email), prospect_crm_id, occurred_at
+    (with a time zone) and optionally direction, duration_seconds, outcome and subject.
+    Content such as body, recording_url or transcript is refused.
+    """
+    with file.open(encoding="utf-8") as lines:
+        activities, problems = parse_lines(lines)
+    if problems:
+        for problem in problems[:MAX_PROBLEMS_SHOWN]:
+            err_console.print(f"[red]{escape(file.name)}[/] {escape(problem)}", highlight=False)
+        more = len(problems) - MAX_PROBLEMS_SHOWN
+        if more > 0:
+            err_console.print(f"... and {more} more problems")
+        err_console.print(f"nothing imported: {len(problems)} problem(s); fix them and run again")
+        raise typer.Exit(2)
+    if dry_run:
+        console.print(f"{len(activities)} activities are valid; nothing stored (--dry-run)")
+        return
+    result = record_activities(open_store(customer), activities)
+    console.print(
+        f"{customer}: {result.created} new, {result.updated} updated, "
+        f"{result.requeued} changed after push (queued again), {result.unchanged} unchanged"
+    )
+
+
+@app.command("failed")
+def failed(
+    customer: str = typer.Argument(..., help="Customer id."),
+    retry: bool = typer.Option(False, "--retry", help="Put the parked activities back to pending."),
+    limit: int = typer.Option(50, "--limit", "-n", help="How many to list."),
+) -> None:
+    """List activities the CRM refused (parked), with its error code and message."""
+    store = open_store(customer)
+    parked = store.failed_activities()
+    if not parked:
+        console.print(f"{customer}: no parked activities")
+        return
+    table = Table(title=f"parked activities of {customer} ({len(parked)})")
+    for name in ("activity id", "kind", "prospect", "occurred (UTC)", "tries", "error", "message"):
+        table.add_column(name, overflow="fold")
+    for activity in parked[:limit]:
+        cells = (
+            activity.activity_id,
+            activity.kind,
+            activity.prospect_crm_id,
+            activity.occurred_at.strftime("%Y-%m-%d %H:%M"),
+            str(activity.attempts),
+            activity.error_code or "",
+            activity.error_message or "",
+        )
+        table.add_row(*(escape(cell) for cell in cells))
+    console.print(table)
+    if retry:
+        count = store.requeue_failed([a.activity_id for a in parked])
+        console.print(f"{count} activities queued again; run `connector push {customer}`")
+
+
+def push_command(
+    customer: str = typer.Argument(..., help="Customer id (the field map's file name)."),
+    limit: int | None = typer.Option(None, "--limit", min=1, help="Push at most N activities."),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show the Task records that would be sent; send nothing."
+    ),
+    trigger: str = typer.Option("manual", hidden=True),
+) -> None:
+    """Write pending call and email activities back to the CRM as Tasks (upsert, exactly once)."""
+    from connector.runtime import connect_crm
+
+    settings = get_settings()
+    fm = load_field_map(customer, settings.field_maps_dir)
+    store = open_store(customer, settings)
+    if dry_run:
+        records = plan_push(fm, store, limit=limit)
+        console.print_json(data={"object": fm.activities.object, "records": records})
+        console.print(f"{len(records)} Task records would be upserted; nothing sent (--dry-run)")
+        return
+    run = push(fm, store, connect_crm(fm, store, settings), limit=limit, trigger=trigger)
+    console.print(push_table(run, f"push for {customer}"))
+
+
+def push_table(run: SyncRun, title: str) -> Table:
+    """A two-column summary of one push."""
+    table = Table(title=title, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", justify="right")
+    rows: list[tuple[str, object]] = [
+        ("run", run.run_id[:12]),
+        ("status", run.status),
+        ("activities pushed", run.activities_pushed),
+        ("activities parked (see `activities failed`)", run.activities_failed),
+        ("API calls", run.api_calls),
+    ]
+    if run.error:
+        rows.append(("error", run.error))
+    for what, value in rows:
+        table.add_row(what, str(value))
+    return table
+
+
+def register(root: typer.Typer) -> None:
+    """Add `connector push` to the root app (`activities` is mounted with add_typer)."""
+    root.command("push")(push_command)

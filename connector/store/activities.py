@@ -1,0 +1,228 @@
+"""Store operations of the activity outbox: record, select for push, mark results, requeue.
+
+An activity row is its content (kind, prospect, time, outcome, ...) plus outbox state
+(`push_status` pending | pushed | failed). Recording identical content again changes
+nothing; changed content puts the row back to pending so the next push updates the Task.
+Results of one CRM call are marked in one transaction, and only on rows whose content is
+still what was sent: an activity changed while its push was in flight stays pending.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, func, select
+
+from connector.crm.base import UpsertResult
+from connector.store.base import TenantStoreBase
+from connector.store.models import Activity, utcnow
+
+#: The columns that make up an activity's content (the rest is outbox state).
+CONTENT_FIELDS: tuple[str, ...] = (
+    "kind",
+    "prospect_crm_id",
+    "occurred_at",
+    "direction",
+    "duration_seconds",
+    "outcome",
+    "subject",
+)
+#: A record that keeps failing transiently is parked after this many attempts.
+MAX_TRANSIENT_ATTEMPTS = 10
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class RecordResult:
+    """What recording a batch of activities did."""
+
+    created: int = 0
+    updated: int = 0  # changed while still waiting to be pushed
+    requeued: int = 0  # changed after a push (or a parked failure): pending again
+    unchanged: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.created + self.updated + self.requeued + self.unchanged
+
+
+@dataclass(frozen=True)
+class MarkOutcome:
+    """What marking one batch of upsert results did."""
+
+    pushed: int = 0
+    created: int = 0
+    failed: int = 0
+    retry: int = 0
+    skipped: int = 0  # changed meanwhile, or no result came back: left pending
+
+
+def content_of(values: Activity | Mapping[str, Any]) -> tuple[Any, ...]:
+    """An activity's content as a comparable tuple (times in UTC)."""
+    get = values.get if isinstance(values, Mapping) else lambda name: getattr(values, name)
+    return tuple(_comparable(get(name)) for name in CONTENT_FIELDS)
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value
+
+
+class ActivitiesMixin(TenantStoreBase):
+    """The customer's activity outbox."""
+
+    # recording ------------------------------------------------------------------------
+
+    def record_activities(self, items: Iterable[Mapping[str, Any]]) -> RecordResult:
+        """Insert or update activities (store column values keyed by `activity_id`).
+
+        All of `items` are written in one transaction; a repeated id within `items` counts
+        once, the last one winning.
+        """
+        latest = {str(item["activity_id"]): dict(item) for item in items}
+        counts = {"created": 0, "updated": 0, "requeued": 0, "unchanged": 0}
+        with self.session() as session:
+            known = self._load(session, list(latest))
+            for activity_id, fields in latest.items():
+                row = known.get(activity_id)
+                if row is None:
+                    session.add(Activity(customer_id=self.customer_id, **fields))
+                    counts["created"] += 1
+                elif content_of(row) == content_of(fields):
+                    counts["unchanged"] += 1
+                else:
+                    counts[self._revise(row, fields)] += 1
+                    session.add(row)
+        return RecordResult(**counts)
+
+    @staticmethod
+    def _revise(row: Activity, fields: Mapping[str, Any]) -> str:
+        """Apply changed content to `row`; returns which counter the change belongs to."""
+        was_pending = row.push_status == "pending"
+        for name in CONTENT_FIELDS:
+            setattr(row, name, fields.get(name))
+        if was_pending:
+            return "updated"
+        row.push_status = "pending"
+        row.attempts = 0
+        row.error_code = None
+        row.error_message = None
+        return "requeued"
+
+    def _load(self, session: Session, activity_ids: Sequence[str]) -> dict[str, Activity]:
+        found: dict[str, Activity] = {}
+        for start in range(0, len(activity_ids), _CHUNK):
+            chunk = activity_ids[start : start + _CHUNK]
+            stmt = select(Activity).where(col(Activity.activity_id).in_(chunk))
+            found.update({row.activity_id: row for row in session.exec(stmt)})
+        return found
+
+    # pushing --------------------------------------------------------------------------
+
+    def pending_activity_ids(self, limit: int | None = None) -> list[str]:
+        """Ids of activities waiting to be pushed, oldest first.
+
+        Records that failed transiently stay pending, so they are included here.
+        """
+        with self.session() as session:
+            stmt = (
+                select(Activity.activity_id)
+                .where(Activity.push_status == "pending")
+                .order_by(col(Activity.created_at), col(Activity.activity_id))
+            )
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            return list(session.exec(stmt))
+
+    def load_pending(self, activity_ids: Sequence[str]) -> list[Activity]:
+        """The activities among `activity_ids` that are still pending, in the given order."""
+        with self.session() as session:
+            rows = self._load(session, activity_ids)
+        return [rows[i] for i in activity_ids if i in rows and rows[i].push_status == "pending"]
+
+    def mark_push_results(
+        self, sent: Sequence[Activity], results: Sequence[UpsertResult]
+    ) -> MarkOutcome:
+        """Store the CRM's verdict on each sent activity, in one transaction.
+
+        Success -> pushed with the Task id; a transient failure -> still pending, one more
+        attempt (parked once `MAX_TRANSIENT_ATTEMPTS` is reached); any other failure ->
+        failed ("parked") with the CRM's code and message.
+        """
+        by_id = {result.external_id: result for result in results}
+        counts = {"pushed": 0, "created": 0, "failed": 0, "retry": 0, "skipped": 0}
+        now = utcnow()
+        with self.session() as session:
+            current = self._load(session, [a.activity_id for a in sent])
+            for activity in sent:
+                row = current.get(activity.activity_id)
+                result = by_id.get(activity.activity_id)
+                if row is None or result is None or content_of(row) != content_of(activity):
+                    counts["skipped"] += 1
+                    continue
+                counts[_apply_result(row, result, now)] += 1
+                if result.success and result.created:
+                    counts["created"] += 1
+                session.add(row)
+        return MarkOutcome(**counts)
+
+    # operators ------------------------------------------------------------------------
+
+    def failed_activities(self, limit: int | None = None) -> list[Activity]:
+        """Parked activities (permanent CRM failures), oldest first."""
+        with self.session() as session:
+            stmt = (
+                select(Activity)
+                .where(Activity.push_status == "failed")
+                .order_by(col(Activity.created_at), col(Activity.activity_id))
+            )
+            if limit is not None:
+                stmt = stmt.limit(limit)
+            return list(session.exec(stmt))
+
+    def requeue_failed(self, activity_ids: Sequence[str] | None = None) -> int:
+        """Put parked activities (all, or those named) back to pending; returns how many."""
+        with self.session() as session:
+            stmt = select(Activity).where(Activity.push_status == "failed")
+            if activity_ids is not None:
+                stmt = stmt.where(col(Activity.activity_id).in_(list(activity_ids)))
+            rows = list(session.exec(stmt))
+            for row in rows:
+                row.push_status = "pending"
+                row.attempts = 0
+                row.error_code = None
+                row.error_message = None
+                session.add(row)
+        return len(rows)
+
+    def get_activity(self, activity_id: str) -> Activity | None:
+        with self.session() as session:
+            return session.get(Activity, (self.customer_id, activity_id))
+
+    def activity_counts(self) -> dict[str, int]:
+        """push_status -> number of activities."""
+        with self.session() as session:
+            stmt = select(Activity.push_status, func.count()).group_by(Activity.push_status)
+            return {status: int(n) for status, n in session.exec(stmt)}
+
+
+def _apply_result(row: Activity, result: UpsertResult, now: datetime) -> str:
+    """Update one outbox row from its upsert result; returns the counter to bump."""
+    row.attempts += 1
+    if result.success:
+        row.push_status = "pushed"
+        row.crm_task_id = result.crm_id or row.crm_task_id
+        row.pushed_at = now
+        row.error_code = None
+        row.error_message = None
+        return "pushed"
+    row.error_code = (result.error_code or "UNKNOWN_ERROR")[:64]
+    row.error_message = result.error_message or "the CRM gave no message"
+    if result.transient and row.attempts < MAX_TRANSIENT_ATTEMPTS:
+        return "retry"
+    row.push_status = "failed"
+    return "failed"

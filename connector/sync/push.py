@@ -1,0 +1,124 @@
+"""Push: the activity outbox -> CRM Tasks, exactly once.
+
+record (platform -> outbox) ... select pending -> map (pure) -> upsert up to 200 per CRM call
+-> mark that batch's results in one transaction -> record the run.
+
+Exactly once comes from the upsert on the activity's UUID in the customer's external-id
+field, not from the outbox: a crash after the CRM call but before the batch is marked
+leaves those activities pending, and the next push upserts the same external ids, which
+updates the same Tasks instead of creating new ones.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from connector.crm.base import CrmAdapter
+from connector.errors import ConnectorError, CrmRateLimited
+from connector.fieldmap import FieldMap
+from connector.store.activities import MarkOutcome, RecordResult
+from connector.store.models import SyncRun, utcnow
+from connector.store.tenant import TenantStore
+from connector.sync.activities import ActivityIn, to_task_record
+
+log = logging.getLogger(__name__)
+
+#: Records per CRM call: the sObject Collections limit.
+BATCH_SIZE = 200
+
+BatchCallback = Callable[[MarkOutcome], None]
+
+
+def record_activities(store: TenantStore, activities: Iterable[ActivityIn]) -> RecordResult:
+    """Queue activities for write-back (all in one transaction).
+
+    Identical content again is a no-op; changed content updates a pending activity, or puts
+    a pushed or parked one back to pending so the next push updates its Task. Raises
+    StoreError when the store refuses.
+    """
+    return store.record_activities(activity.store_fields() for activity in activities)
+
+
+def plan_push(
+    fm: FieldMap, store: TenantStore, *, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The Task records the next push would send, without sending anything (dry run)."""
+    pending = store.load_pending(store.pending_activity_ids(limit))
+    return [to_task_record(fm.activities, activity) for activity in pending]
+
+
+def push(
+    fm: FieldMap,
+    store: TenantStore,
+    crm: CrmAdapter,
+    *,
+    limit: int | None = None,
+    trigger: str = "manual",
+    on_batch: BatchCallback | None = None,
+) -> SyncRun:
+    """Upsert pending activities (at most `limit`) as Tasks; returns the finished run.
+
+    Per-record failures never stop the run: transient ones stay pending for the next push,
+    permanent ones are parked with the CRM's code and message. A whole-call failure leaves
+    its batch pending, ends the run ("stopped" when rate limited, else "failed") and is
+    re-raised after being recorded on the run, as `pull` does: CrmTransient, CrmRateLimited,
+    CrmRejected, AuthError or StoreError.
+    """
+    store.ensure_customer()
+    run = store.start_run("push", trigger=trigger)
+    base_calls = crm.counter.calls
+    try:
+        pending = store.pending_activity_ids(limit)
+        log.info("customer %s: %d activities to push", fm.customer, len(pending))
+        for start in range(0, len(pending), BATCH_SIZE):
+            outcome = _push_batch(fm, store, crm, pending[start : start + BATCH_SIZE])
+            run.activities_pushed += outcome.pushed
+            run.activities_failed += outcome.failed
+            _stamp(run, crm, base_calls)
+            store.save_run(run)
+            if on_batch is not None:
+                on_batch(outcome)
+    except ConnectorError as exc:
+        run.status = "stopped" if isinstance(exc, CrmRateLimited) else "failed"
+        run.error_code = (getattr(exc, "code", None) or type(exc).__name__)[:64]
+        run.error = str(exc)
+        raise
+    else:
+        run.status = "succeeded"
+    finally:
+        run.finished_at = utcnow()
+        _stamp(run, crm, base_calls)
+        store.save_run(run)
+    return run
+
+
+def _push_batch(
+    fm: FieldMap, store: TenantStore, crm: CrmAdapter, activity_ids: list[str]
+) -> MarkOutcome:
+    """One CRM call for up to 200 activities, then their results in one transaction."""
+    batch = store.load_pending(activity_ids)
+    if not batch:
+        return MarkOutcome()
+    spec = fm.activities
+    records = [to_task_record(spec, activity) for activity in batch]
+    results = crm.upsert_activities(spec.object, spec.external_id_field, records)
+    outcome = store.mark_push_results(batch, results)
+    log.info(
+        "customer %s: batch of %d: %d pushed (%d new), %d parked, %d to retry, %d left pending",
+        fm.customer,
+        len(batch),
+        outcome.pushed,
+        outcome.created,
+        outcome.failed,
+        outcome.retry,
+        outcome.skipped,
+    )
+    return outcome
+
+
+def _stamp(run: SyncRun, crm: CrmAdapter, base_calls: int) -> None:
+    run.api_calls = crm.counter.calls - base_calls
+    if crm.counter.usage is not None:
+        run.api_used, run.api_limit = crm.counter.usage.used, crm.counter.usage.limit
