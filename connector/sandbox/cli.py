@@ -1,0 +1,120 @@
+"""``connector sandbox serve``: run the sandbox until Ctrl-C.
+
+Prints the base URL and the CA path and writes ``{state_dir}/sandbox.json`` (base_url,
+ca_path, organization_id, report and folder ids) so other processes can find it.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import threading
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from connector.sandbox.faults import FaultRule
+from connector.sandbox.org import SandboxOrg
+from connector.sandbox.seed import SeedConfig
+from connector.sandbox.server import SandboxServer
+from connector.sandbox.tokens import ConnectedApp
+
+app = typer.Typer(help="A local, Salesforce-compatible HTTPS sandbox for demos and tests.")
+
+
+@app.callback()
+def sandbox() -> None:
+    """A local, Salesforce-compatible HTTPS sandbox for demos and tests."""
+
+
+def parse_fault(spec: str) -> FaultRule:
+    """``ENDPOINT_REGEX:RATE:CODE`` (RATE and CODE optional) -> FaultRule."""
+    regex, rate, code = spec, "1.0", "SERVER_UNAVAILABLE"
+    parts = spec.rsplit(":", 2)
+    if len(parts) == 3 and _is_rate(parts[1]):
+        regex, rate, code = parts
+    elif len(parts) >= 2 and _is_rate(parts[-1]):
+        regex, rate = spec.rsplit(":", 1)
+    try:
+        return FaultRule(endpoint=regex, rate=float(rate), error_code=code)
+    except ValueError as exc:
+        raise typer.BadParameter(f"bad fault {spec!r}: {exc}") from exc
+
+
+def _is_rate(text: str) -> bool:
+    try:
+        return 0.0 <= float(text) <= 1.0
+    except ValueError:
+        return False
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port (0 = any free port).")] = 8443,
+    state_dir: Annotated[Path, typer.Option(help="TLS files and sandbox.json.")] = Path(
+        ".connector/sandbox"
+    ),
+    seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 7,
+    big_report_rows: Annotated[int, typer.Option(help="Rows of Enterprise_Contacts.")] = 6000,
+    token_ttl: Annotated[
+        float | None, typer.Option(help="Access-token lifetime in seconds.")
+    ] = None,
+    fault: Annotated[
+        list[str] | None, typer.Option(help="ENDPOINT_REGEX:RATE:CODE, repeatable.")
+    ] = None,
+    latency_ms: Annotated[int, typer.Option(help="Latency added to every request.")] = 0,
+    register_app: Annotated[
+        str | None, typer.Option(help="Register a connected app with this client id.")
+    ] = None,
+    jwt_cert: Annotated[
+        Path | None, typer.Option(help="Certificate/public key PEM for JWT bearer.")
+    ] = None,
+    redirect_uri: Annotated[
+        list[str] | None, typer.Option(help="Callback URL of the app, repeatable.")
+    ] = None,
+    rotate_refresh_tokens: Annotated[bool, typer.Option(help="Rotate refresh tokens.")] = False,
+) -> None:
+    """Serve the seeded sandbox org over HTTPS until interrupted."""
+    org = SandboxOrg.seeded(SeedConfig(seed=seed, big_report_rows=big_report_rows))
+    org.access_token_ttl = token_ttl
+    rules = [parse_fault(spec) for spec in fault or []]
+    if latency_ms:
+        rules.insert(0, FaultRule(endpoint=".*", status=200, latency_ms=latency_ms))
+    org.set_faults(rules)
+    if register_app:
+        org.register_app(
+            ConnectedApp(
+                client_id=register_app,
+                jwt_certificate_pem=jwt_cert.read_bytes() if jwt_cert else None,
+                redirect_uris=list(redirect_uri or []),
+                rotate_refresh_tokens=rotate_refresh_tokens,
+                pre_authorized_usernames=["integration@demo.example"],
+            )
+        )
+    server = SandboxServer(org, state_dir=state_dir, host=host, port=port, log_level="info")
+    server.start()
+    info = {
+        "base_url": server.base_url,
+        "ca_path": str(server.ca_path.resolve()),
+        **org.describe_state(),
+    }
+    (state_dir / "sandbox.json").write_text(json.dumps(info, indent=2))
+    typer.echo(f"Salesforce sandbox at {server.base_url}")
+    typer.echo(f"Trust this CA: {info['ca_path']}")
+    typer.echo(f"Organization id: {org.organization_id}")
+    _wait_for_interrupt()
+    server.stop()
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.wait(0.5):
+        pass
+
+
+def main() -> None:
+    app()
