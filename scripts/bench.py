@@ -48,19 +48,35 @@ def write_field_map(directory: Path) -> None:
     (directory / "bench.yaml").write_text(bench, encoding="utf-8")
 
 
-def start_sandbox(rows: int, work: Path, cert: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+def start_sandbox(
+    rows: int, work: Path, cert: Path
+) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     state = work / "sandbox"
     command = [
-        sys.executable, "-m", "connector", "sandbox", "serve", "--port", "0",
-        "--state-dir", str(state), "--big-report-rows", str(rows),
-        "--register-app", CLIENT_ID, "--jwt-cert", str(cert),
+        sys.executable,
+        "-m",
+        "connector",
+        "sandbox",
+        "serve",
+        "--port",
+        "0",
+        "--state-dir",
+        str(state),
+        "--big-report-rows",
+        str(rows),
+        "--register-app",
+        CLIENT_ID,
+        "--jwt-cert",
+        str(cert),
     ]
     server = subprocess.Popen(command, cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     info_file = state / "sandbox.json"
     deadline = time.monotonic() + 600
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"sandbox exited: {server.stderr.read().decode() if server.stderr else ''}")
+            raise SystemExit(
+                f"sandbox exited: {server.stderr.read().decode() if server.stderr else ''}"
+            )
         if info_file.exists():
             try:
                 info = json.loads(info_file.read_text())
@@ -82,8 +98,11 @@ def child_floor(info: dict[str, Any], key_pem: str, work: Path) -> dict[str, Any
     fm = load_field_map("bench", work)
     columns = requested_columns(fm)
     token = fetch_jwt_token(
-        login_url=info["base_url"], client_id=CLIENT_ID, username=USERNAME,
-        private_key_pem=key_pem, ca_bundle=info["ca_path"],
+        login_url=info["base_url"],
+        client_id=CLIENT_ID,
+        username=USERNAME,
+        private_key_pem=key_pem,
+        ca_bundle=info["ca_path"],
     )
     http = requests.Session()
     http.verify = info["ca_path"]
@@ -96,17 +115,35 @@ def child_floor(info: dict[str, Any], key_pem: str, work: Path) -> dict[str, Any
         verify=info["ca_path"],
     ).json()["records"][0]["Id"]
     db = sqlite3.connect(work / "floor.db")
-    db.execute(f"CREATE TABLE rows (id TEXT PRIMARY KEY, {', '.join(f'c{i} TEXT' for i in range(len(columns) - 1))})")
+    db.execute(
+        f"CREATE TABLE rows (id TEXT PRIMARY KEY, {', '.join(f'c{i} TEXT' for i in range(len(columns) - 1))})"
+    )
     placeholders = ", ".join("?" for _ in columns)
     after, rows, calls = None, 0, 0
     while True:
-        filters = [] if after is None else [{"column": columns[0], "operator": "greaterThan", "value": after}]
-        body = {"reportMetadata": {"detailColumns": columns, "reportFilters": filters,
-                                   "sortBy": [{"sortColumn": columns[0], "sortOrder": "Asc"}]}}
-        result = http.post(f"{base}/analytics/reports/{folder}", params={"includeDetails": "true"},
-                           json=body, verify=info["ca_path"]).json()
+        filters = (
+            []
+            if after is None
+            else [{"column": columns[0], "operator": "greaterThan", "value": after}]
+        )
+        body = {
+            "reportMetadata": {
+                "detailColumns": columns,
+                "reportFilters": filters,
+                "sortBy": [{"sortColumn": columns[0], "sortOrder": "Asc"}],
+            }
+        }
+        result = http.post(
+            f"{base}/analytics/reports/{folder}",
+            params={"includeDetails": "true"},
+            json=body,
+            verify=info["ca_path"],
+        ).json()
         calls += 1
-        page = [tuple(cell.get("value") for cell in r["dataCells"]) for r in result["factMap"]["T!T"]["rows"]]
+        page = [
+            tuple(cell.get("value") for cell in r["dataCells"])
+            for r in result["factMap"]["T!T"]["rows"]
+        ]
         db.executemany(f"INSERT OR REPLACE INTO rows VALUES ({placeholders})", page)
         db.commit()
         rows += len(page)
@@ -132,20 +169,38 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path) -> dict[str,
     create_schema(engine)
     store = TenantStore(engine, "bench")
     vault = Vault.from_settings(settings)
-    connect_jwt(store, vault, login_url=fm.crm.login_url, client_id=CLIENT_ID, username=USERNAME,
-                private_key_pem=key_pem, ca_bundle=fm.crm.ca_bundle)
+    connect_jwt(
+        store,
+        vault,
+        login_url=fm.crm.login_url,
+        client_id=CLIENT_ID,
+        username=USERNAME,
+        private_key_pem=key_pem,
+        ca_bundle=fm.crm.ca_bundle,
+    )
     crm = connect_crm(fm, store, settings, vault=vault)
     started = time.perf_counter()
     run = pull(fm, store, crm)
     elapsed = time.perf_counter() - started
-    return {"rows": run.rows_read, "seconds": elapsed, "calls": run.api_calls, "rss_mb": peak_rss_mb(),
-            "status": run.status, "written": run.prospects_written, "rejected": run.rejected}
+    return {
+        "rows": run.rows_read,
+        "seconds": elapsed,
+        "calls": run.api_calls,
+        "rss_mb": peak_rss_mb(),
+        "status": run.status,
+        "written": run.prospects_written,
+        "rejected": run.rejected,
+    }
 
 
 def run_child(kind: str, work: Path, env: dict[str, str]) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--work", str(work)],
-        cwd=REPO, env=env, capture_output=True, text=True, check=False,
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise SystemExit(f"{kind} measurement failed:\n{out.stderr}")
@@ -166,12 +221,16 @@ def measure(rows: int) -> dict[str, Any]:
         server, info = start_sandbox(rows, work, work / "cert.pem")
         try:
             env = dict(os.environ)
-            env.update({
-                "CONNECTOR_SANDBOX_URL": info["base_url"], "CONNECTOR_SANDBOX_CA": info["ca_path"],
-                "CONNECTOR_DEMO_CLIENT_ID": CLIENT_ID, "CONNECTOR_HOME": str(work / "home"),
-                "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
-                "CONNECTOR_API_BUDGET_SHARE": "1.0",
-            })
+            env.update(
+                {
+                    "CONNECTOR_SANDBOX_URL": info["base_url"],
+                    "CONNECTOR_SANDBOX_CA": info["ca_path"],
+                    "CONNECTOR_DEMO_CLIENT_ID": CLIENT_ID,
+                    "CONNECTOR_HOME": str(work / "home"),
+                    "CONNECTOR_SECRET_KEYS": Fernet.generate_key().decode(),
+                    "CONNECTOR_API_BUDGET_SHARE": "1.0",
+                }
+            )
             (work / "info.json").write_text(json.dumps(info))
             floor = run_child("floor", work, env)
             connector = run_child("connector", work, env)
@@ -182,7 +241,9 @@ def measure(rows: int) -> dict[str, Any]:
 
 
 def print_table(results: list[dict[str, Any]]) -> None:
-    print("| report rows | connector rec/s | floor rec/s | ratio | API calls | calls per 1,000 rows | connector peak RSS | floor peak RSS |")
+    print(
+        "| report rows | connector rec/s | floor rec/s | ratio | API calls | calls per 1,000 rows | connector peak RSS | floor peak RSS |"
+    )
     print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         c, f = r["connector"], r["floor"]
@@ -194,7 +255,9 @@ def print_table(results: list[dict[str, Any]]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--child", choices=["floor", "connector"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)

@@ -18,13 +18,14 @@ from rich.table import Table
 
 from connector.cli.common import console, open_engine
 from connector.cli.progress import pull_progress, run_table
-from connector.config import get_settings
+from connector.config import Settings, get_settings
 from connector.crm.salesforce.connect import connect_jwt
-from connector.fieldmap import load_field_map
+from connector.crm.salesforce.keys import generate_key_pair
+from connector.fieldmap import FieldMap, load_field_map
 from connector.runtime import connect_crm, suppression_check
 from connector.sandbox import ConnectedApp, SandboxOrg, SandboxServer, SeedConfig
-from connector.crm.salesforce.keys import generate_key_pair
 from connector.store import TenantStore
+from connector.store.models import SyncRun
 from connector.sync.pull import PullOptions, pull
 from connector.vault import Vault
 
@@ -83,11 +84,13 @@ def demo(
                 PullOptions(trigger="demo", suppressed=suppression_check(store), observer=observer),
             )
         console.print(run_table(run, "pull"))
-        pushed = _push_sample_activities(fm, store, settings, vault, activities)
-        console.print(_org_table(org, store, pushed))
+        _push_sample_activities(fm, store, settings, vault, activities)
+        console.print(_org_table(org, store))
 
 
-def _push_sample_activities(fm, store, settings, vault, count: int):  # type: ignore[no-untyped-def]
+def _push_sample_activities(
+    fm: FieldMap, store: TenantStore, settings: Settings, vault: Vault, count: int
+) -> SyncRun:
     """Record `count` deterministic sample activities for pulled prospects and push them."""
     from connector.cli.activities_cmds import push_table
     from connector.sync.activities import ActivityIn
@@ -115,13 +118,16 @@ def _push_sample_activities(fm, store, settings, vault, count: int):  # type: ig
     return run
 
 
-def _org_table(org: SandboxOrg, store: TenantStore, push_run) -> Table:  # type: ignore[no-untyped-def]
+def _org_table(org: SandboxOrg, store: TenantStore) -> Table:
     table = Table(title="what the sandbox org saw", show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
     log = org.request_log
     table.add_row("HTTP requests to the org", str(len(log)))
-    table.add_row("report runs", str(sum(1 for e in log if "/analytics/reports/" in e.path and e.method == "POST")))
+    table.add_row(
+        "report runs",
+        str(sum(1 for e in log if "/analytics/reports/" in e.path and e.method == "POST")),
+    )
     table.add_row("Tasks in the org", str(len(org.tasks)))
     table.add_row("call lists in the store", str(len(store.call_lists(active_only=True))))
     table.add_row("prospects in the store", str(len(store.prospects())))

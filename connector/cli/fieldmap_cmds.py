@@ -12,7 +12,13 @@ from rich.table import Table
 from connector.cli.common import console, open_store
 from connector.config import get_settings
 from connector.errors import ConfigError
-from connector.fieldmap import MappedRow, apply_map, check_against_report, json_schema, requested_columns
+from connector.fieldmap import (
+    MappedRow,
+    apply_map,
+    check_against_report,
+    json_schema,
+    requested_columns,
+)
 from connector.fieldmap import load_field_map as load
 from connector.runtime import connect_crm
 
@@ -42,7 +48,9 @@ def check(
         reports = [r for r in reports if r.developer_name in set(fm.source.reports)]
     failures = 0
     for report in reports:
-        problems = check_against_report(fm, report.developer_name, crm.describe_report_columns(report))
+        problems = check_against_report(
+            fm, report.developer_name, crm.describe_report_columns(report)
+        )
         for problem in problems:
             failures += 1
             console.print(
@@ -51,7 +59,9 @@ def check(
                 highlight=False,
             )
         if not problems:
-            console.print(f"[green]ok[/] report {report.developer_name}: every mapped column present")
+            console.print(
+                f"[green]ok[/] report {report.developer_name}: every mapped column present"
+            )
     fields = crm.describe_object_fields(fm.activities.object)
     external = fields.get(fm.activities.external_id_field)
     if external is None or not (external.get("externalId") or external.get("idLookup")):
@@ -63,7 +73,8 @@ def check(
             highlight=False,
         )
     else:
-        console.print(f"[green]ok[/] {fm.activities.object}.{fm.activities.external_id_field} is an external id")
+        field = f"{fm.activities.object}.{fm.activities.external_id_field}"
+        console.print(f"[green]ok[/] {field} is an external id")
     if failures:
         raise ConfigError(
             f"{failures} problem(s) between {fm.source_path} and the org", customer=customer
@@ -73,7 +84,9 @@ def check(
 @app.command()
 def preview(
     customer: str = typer.Argument(..., help="Customer id."),
-    report: str | None = typer.Option(None, "--report", help="Report developer name (default: the first)."),
+    report: str | None = typer.Option(
+        None, "--report", help="Report developer name (default: the first)."
+    ),
     limit: int = typer.Option(20, "--limit", min=1, max=2000, help="Rows to show."),
 ) -> None:
     """Fetch a few rows (mapped columns only) and show what they map to. Writes nothing."""
@@ -84,7 +97,9 @@ def preview(
     chosen = [r for r in reports if report is None or r.developer_name == report]
     if not chosen:
         names = ", ".join(r.developer_name for r in reports) or "none"
-        raise ConfigError(f"no report {report!r} in the folder (reports: {names})", customer=customer)
+        raise ConfigError(
+            f"no report {report!r} in the folder (reports: {names})", customer=customer
+        )
     target = chosen[0]
     page = next(iter(crm.iter_report_pages(target, fm.prospect.id, requested_columns(fm))))
     fields = list(fm.prospect.fields)

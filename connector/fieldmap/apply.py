@@ -14,7 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from connector.fieldmap.model import FieldMap, FieldSpec
-from connector.fieldmap.transforms import Invalid, clean_text, run_transform
+from connector.fieldmap.transforms import (
+    Invalid,
+    apply_transform,
+    clean_text,
+    get_transform,
+    run_transform,
+)
 
 
 @dataclass(frozen=True)
@@ -54,12 +60,16 @@ def map_field(spec: FieldSpec, row: Mapping[str, Any]) -> str | Invalid | None:
     """The stored value of one field: `default` for an empty cell, else the transformed cell;
     then `required` is checked. A column missing from the row counts as an empty cell.
     """
-    text = cell_text(row.get(spec.column)) if spec.column is not None else ""
-    if isinstance(text, Invalid):
-        return text
     value: str | Invalid | None = spec.default
-    if spec.column is None or clean_text(text) is not None:
-        value = run_transform(spec.transform, text, spec)
+    if spec.column is None:
+        value = run_transform(spec.transform, "", spec)
+    else:
+        text = cell_text(row.get(spec.column))
+        if isinstance(text, Invalid):
+            return text
+        cleaned = clean_text(text)
+        if cleaned is not None:
+            value = apply_transform(get_transform(spec.transform), cleaned, spec)
     if isinstance(value, Invalid):
         return value
     if value is None and spec.required:

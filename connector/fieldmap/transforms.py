@@ -13,10 +13,11 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Protocol
 
 import phonenumbers
-from email_validator import EmailNotValidError, validate_email
+from email_validator import SPECIAL_USE_DOMAIN_NAMES, EmailNotValidError, validate_email
 
 from connector.fieldmap.fields import unknown_name
 from connector.fieldmap.personnames import split_full_name
@@ -70,6 +71,8 @@ def clean_text(raw: str) -> str | None:
 
     The store's text columns cannot hold NUL or lone surrogates, so they never get that far.
     """
+    if raw.isprintable():  # fast path: nothing to drop (the common case)
+        return " ".join(raw.split()) or None
     kept = "".join(
         char for char in raw if char.isspace() or unicodedata.category(char) not in _UNPRINTABLE
     )
@@ -101,7 +104,30 @@ def _title_case(text: str, options: TransformOptions) -> Result:
     return " ".join(_title_word(word) for word in text.split(" "))
 
 
+#: Plain ASCII addresses that email-validator accepts unchanged but for the domain's case.
+#: Anything else (Unicode, quoted local parts, IDNA labels, special-use domains) takes the
+#: full check; a property test holds the fast path to email-validator's answer.
+_PLAIN_EMAIL = re.compile(
+    r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*"
+    r"@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.)+[A-Za-z]{2,63}"
+)
+
+
+def plain_email(text: str) -> str | None:
+    """The normalized form of a plain ASCII address, or None when it needs the full check."""
+    if len(text) > 254 or "--" in text or not _PLAIN_EMAIL.fullmatch(text):
+        return None
+    local, _, domain = text.rpartition("@")
+    domain = domain.lower()
+    if len(local) > 64 or domain.rsplit(".", 1)[-1] in SPECIAL_USE_DOMAIN_NAMES:
+        return None
+    return f"{local}@{domain}"
+
+
 def _email(text: str, options: TransformOptions) -> Result:
+    fast = plain_email(text)
+    if fast is not None:
+        return fast
     try:
         checked = validate_email(text, check_deliverability=False)
     except EmailNotValidError as exc:
@@ -113,7 +139,12 @@ def _email(text: str, options: TransformOptions) -> Result:
 
 
 def _phone(text: str, options: TransformOptions) -> Result:
-    region = options.region
+    return _phone_e164(text, options.region)
+
+
+@lru_cache(maxsize=8192)
+def _phone_e164(text: str, region: str | None) -> Result:
+    """E.164 form of `text` (cached: switchboard numbers repeat across many rows)."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -213,5 +244,12 @@ def run_transform(name: str, raw: str, options: TransformOptions) -> Result:
     text = clean_text(raw)
     if text is None:
         return None
+    return apply_transform(transform, text, options)
+
+
+def apply_transform(transform: Transform, text: str, options: TransformOptions) -> Result:
+    """Apply `transform` to text already cleaned by `clean_text` (never empty)."""
     result = transform.func(text, options)
-    return clean_text(result) if isinstance(result, str) else result
+    if result is text or not isinstance(result, str):
+        return result
+    return clean_text(result)

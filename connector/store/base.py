@@ -50,8 +50,7 @@ def _tenant_models_in(state: ORMExecuteState) -> set[type[TenantRow]]:
 
 
 _MODEL_BY_TABLE: dict[str, type[TenantRow]] = {
-    model.__tablename__: model
-    for model in TENANT_TABLES  # type: ignore[misc]
+    str(model.__tablename__): model for model in TENANT_TABLES
 }
 
 
@@ -131,7 +130,7 @@ class TenantStoreBase:
                 )
             values.append({**row, "customer_id": self.customer_id})
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(model)
+        stmt = dialect.insert(model.__table__)  # type: ignore[attr-defined]
         index = ["customer_id", *keys]
         update = {col: getattr(stmt.excluded, col) for col in values[0] if col not in index}
         if update:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
 #: The person fields a field map may fill. The prospects table has exactly these columns.
@@ -126,6 +127,7 @@ class Membership(TenantRow, table=True):
     """A prospect's place in a call list."""
 
     __tablename__ = "memberships"
+    __table_args__ = (Index("ix_memberships_prospect", "customer_id", "crm_id"),)
 
     report_id: str = Field(primary_key=True, max_length=18)
     crm_id: str = Field(primary_key=True, max_length=18)

@@ -108,7 +108,9 @@ class PullRowsMixin(TenantStoreBase):
         Its checkpoints let the next run continue where it ended instead of starting over.
         """
         with self.session() as session:
-            stmt = select(SyncRun).where(SyncRun.kind == kind).order_by(col(SyncRun.started_at).desc())
+            stmt = (
+                select(SyncRun).where(SyncRun.kind == kind).order_by(col(SyncRun.started_at).desc())
+            )
             latest = session.exec(stmt).first()
             if latest is not None and latest.status in ("running", "stopped", "failed"):
                 return latest
@@ -344,10 +346,12 @@ class PullRowsMixin(TenantStoreBase):
         """Delete prospects that no active call list holds any more; returns how many."""
         with self.session() as session:
             member = exists().where(
-                Membership.customer_id == Prospect.customer_id,
-                Membership.crm_id == Prospect.crm_id,
+                col(Membership.customer_id) == col(Prospect.customer_id),
+                col(Membership.crm_id) == col(Prospect.crm_id),
             )
-            result = session.execute(delete(Prospect).where(~member))
+            result = session.execute(
+                delete(Prospect).where(~member), execution_options={"synchronize_session": False}
+            )
             return int(getattr(result, "rowcount", 0) or 0)
 
     # reading --------------------------------------------------------------------------

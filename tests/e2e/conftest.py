@@ -36,7 +36,9 @@ def start_sandbox(state_dir: Path, rows: int) -> tuple[SandboxOrg, SandboxServer
     private_pem, certificate = generate_key_pair("connector-e2e")
     org.register_app(
         ConnectedApp(
-            client_id=CLIENT_ID, jwt_certificate_pem=certificate, pre_authorized_usernames=[USERNAME]
+            client_id=CLIENT_ID,
+            jwt_certificate_pem=certificate,
+            pre_authorized_usernames=[USERNAME],
         )
     )
     server = SandboxServer(org, state_dir=state_dir, port=0)

@@ -40,7 +40,9 @@ def maps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def connected_demo(sandbox: Sandbox, tmp_path: Path, maps: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def connected_demo(
+    sandbox: Sandbox, tmp_path: Path, maps: Path, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     point_at(sandbox, monkeypatch)
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("CONNECTOR_DATABASE_URL", url)
@@ -75,7 +77,9 @@ def test_a_broken_field_map_names_file_line_key_and_fix(maps: Path) -> None:
 
 def test_an_unknown_report_folder_names_the_customer_and_the_folder(connected_demo: Path) -> None:
     path = connected_demo / "demo.yaml"
-    path.write_text(path.read_text().replace("report_folder: Call_Lists", "report_folder: No_Such_Folder"))
+    path.write_text(
+        path.read_text().replace("report_folder: Call_Lists", "report_folder: No_Such_Folder")
+    )
 
     result = run_cli("sync", "demo", "--no-progress")
 

@@ -13,7 +13,9 @@ from tests.e2e.conftest import Customer, Sandbox, connect, point_at
 from tests.e2e.truth import assert_store_matches_org, folder_reports, report_member_ids, report_runs
 
 
-def test_a_report_over_5000_rows_lands_whole_with_no_duplicates(demo: Customer, sandbox: Sandbox) -> None:
+def test_a_report_over_5000_rows_lands_whole_with_no_duplicates(
+    demo: Customer, sandbox: Sandbox
+) -> None:
     run = pull(demo.fm, demo.store, demo.crm())
 
     assert run.status == "succeeded"
@@ -37,7 +39,12 @@ def test_only_mapped_columns_and_only_folder_reports_are_ever_requested(
         assert entry.method == "POST", "a saved report run returns every column: never run one"
         columns = entry.json_body["reportMetadata"]["detailColumns"]
         assert columns == requested_columns(demo.fm)
-    touched = {part for e in sandbox.org.request_log for part in e.path.split("/") if part.startswith("00O")}
+    touched = {
+        part
+        for e in sandbox.org.request_log
+        for part in e.path.split("/")
+        if part.startswith("00O")
+    }
     assert touched <= folder_ids
     for outside in folder_reports(sandbox.org, "Private_Reports"):
         assert all(outside.id not in e.path for e in sandbox.org.request_log)
@@ -52,7 +59,7 @@ def test_the_store_holds_no_unmapped_field(demo: Customer, sandbox: Sandbox, tmp
     assert prospects
     for prospect in prospects:
         assert all(getattr(prospect, name) is None for name in unmapped)
-    assert any(getattr(p, "email") for p in prospects)
+    assert any(p.email for p in prospects)
 
 
 def test_a_second_customers_data_is_invisible_to_the_first(
@@ -88,5 +95,7 @@ def test_a_second_pull_with_no_crm_changes_writes_no_prospect(demo: Customer) ->
 def test_api_calls_stay_near_one_per_2000_rows(demo: Customer) -> None:
     run = pull(demo.fm, demo.store, demo.crm())
     # folder lookup + report list + one describe per report + one run per started 2,000 rows
-    pages = sum((len(demo.store.prospect_ids_in(c.report_id)) // 2000) + 1 for c in demo.store.call_lists())
+    pages = sum(
+        (len(demo.store.prospect_ids_in(c.report_id)) // 2000) + 1 for c in demo.store.call_lists()
+    )
     assert run.api_calls <= 2 + run.reports + pages

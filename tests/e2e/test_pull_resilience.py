@@ -20,7 +20,7 @@ from connector.store.models import Checkpoint, Membership, Prospect
 from connector.sync.pull import PullOptions, pull
 from tests.conftest import REPO
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
-from tests.e2e.truth import assert_store_matches_org, folder_reports, report_member_ids
+from tests.e2e.truth import assert_store_matches_org, folder_reports
 
 
 def no_sleep(_seconds: float) -> None:
@@ -28,7 +28,9 @@ def no_sleep(_seconds: float) -> None:
 
 
 @pytest.fixture
-def small(fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Customer:
+def small(
+    fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Customer:
     point_at(fresh_sandbox, monkeypatch)
     return connect(fresh_sandbox, sqlite_engine, "demo")
 
@@ -39,7 +41,9 @@ def test_ten_percent_injected_faults_still_converge_to_the_truth(
     fresh_sandbox.org.set_faults(
         [
             FaultRule(endpoint=r"/analytics/reports/", rate=0.1, status=503, seed=3),
-            FaultRule(endpoint=r"/analytics/reports/", rate=0.05, error_code="UNABLE_TO_LOCK_ROW", seed=4),
+            FaultRule(
+                endpoint=r"/analytics/reports/", rate=0.05, error_code="UNABLE_TO_LOCK_ROW", seed=4
+            ),
             FaultRule(endpoint=r"/query", rate=0.1, status=502, retry_after=1, seed=5),
         ]
     )
@@ -50,7 +54,9 @@ def test_ten_percent_injected_faults_still_converge_to_the_truth(
     assert_store_matches_org(small.store, fresh_sandbox.org)
 
 
-def test_a_token_expiring_mid_sync_is_refreshed_transparently(small: Customer, fresh_sandbox: Sandbox) -> None:
+def test_a_token_expiring_mid_sync_is_refreshed_transparently(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
     class ExpireAfterFirstPage:
         expired = False
 
@@ -74,7 +80,9 @@ def test_a_token_expiring_mid_sync_is_refreshed_transparently(small: Customer, f
     assert_store_matches_org(small.store, fresh_sandbox.org)
 
 
-def test_deletions_list_removals_and_retired_reports_propagate(small: Customer, fresh_sandbox: Sandbox) -> None:
+def test_deletions_list_removals_and_retired_reports_propagate(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
     pull(small.fm, small.store, small.crm())
     reports = folder_reports(fresh_sandbox.org, "Call_Lists")
     big, other, third = sorted(reports, key=lambda r: -len(r.members))
@@ -82,7 +90,9 @@ def test_deletions_list_removals_and_retired_reports_propagate(small: Customer, 
     del fresh_sandbox.org.contacts[deleted]
     left = sorted(other.members)[-1]
     other.members.discard(left)
-    private = next(f for f in fresh_sandbox.org.folders.values() if f.developer_name == "Private_Reports")
+    private = next(
+        f for f in fresh_sandbox.org.folders.values() if f.developer_name == "Private_Reports"
+    )
     third.folder_id = private.id
 
     run = pull(small.fm, small.store, small.crm())
@@ -115,8 +125,12 @@ def test_the_api_budget_stops_a_pull_cleanly_and_the_next_run_resumes(
     assert_store_matches_org(small.store, fresh_sandbox.org)
 
 
-def test_request_limit_exceeded_stops_the_run_without_hammering(small: Customer, fresh_sandbox: Sandbox) -> None:
-    fresh_sandbox.org.set_faults([FaultRule(endpoint=r"/analytics/reports/", error_code="REQUEST_LIMIT_EXCEEDED")])
+def test_request_limit_exceeded_stops_the_run_without_hammering(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    fresh_sandbox.org.set_faults(
+        [FaultRule(endpoint=r"/analytics/reports/", error_code="REQUEST_LIMIT_EXCEEDED")]
+    )
     with pytest.raises(CrmRateLimited):
         pull(small.fm, small.store, small.crm(sleep=no_sleep))
     assert fresh_sandbox.org.faults[0].fired == 1
@@ -135,7 +149,9 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
 
     create_schema(engine)
     customer = connect(fresh_sandbox, engine, "demo")
-    fresh_sandbox.org.set_faults([FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=400)])
+    fresh_sandbox.org.set_faults(
+        [FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=400)]
+    )
 
     env = {k: v for k, v in os.environ.items()}
     child = subprocess.Popen(
@@ -155,7 +171,7 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     killed_run = store.unfinished_run("pull")
     assert killed_run is not None and killed_run.status == "running", "left unfinished by the kill"
     partial = store.count(Prospect)
-    assert 0 < partial
+    assert partial > 0
 
     fresh_sandbox.org.clear_faults()
     run = pull(customer.fm, store, customer.crm())

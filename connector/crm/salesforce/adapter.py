@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from simple_salesforce.format import format_soql
@@ -68,9 +69,9 @@ class SalesforceAdapter:
     def describe_report(self, report: ReportRef) -> dict[str, Any]:
         """The report's describe document (cached for the adapter's life)."""
         if report.id not in self._describes:
-            self._describes[report.id] = self.session.call(
+            self._describes[report.id] = self._rest(
                 "report_describe",
-                lambda sf: sf.restful(f"analytics/reports/{report.id}/describe"),
+                f"analytics/reports/{report.id}/describe",
                 report=report.developer_name,
             )
         return self._describes[report.id]
@@ -85,42 +86,69 @@ class SalesforceAdapter:
         columns: Sequence[str],
         after: str | None = None,
     ) -> Iterator[ReportPage]:
-        """Yield pages of at most 2,000 rows in id order, each ending at its cursor."""
+        """Yield pages of at most 2,000 rows in id order, each ending at its cursor.
+
+        While the caller maps and stores one page, the next one is already being fetched
+        (one request in flight at most, so memory holds two pages whatever the report size).
+        """
         saved = self.describe_report(report).get("reportMetadata") or {}
         requested = [id_column, *[c for c in columns if c != id_column]]
-        while True:
-            body = rpt.run_body(saved, id_column, requested, after)
-            result = self.session.call(
-                "report_run",
-                lambda sf, body=body: sf.restful(
-                    f"analytics/reports/{report.id}",
-                    params={"includeDetails": "true"},
-                    method="POST",
-                    json=body,
-                ),
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-prefetch") as pool:
+            pending = pool.submit(self._fetch_page, report, saved, id_column, requested, after)
+            try:
+                while True:
+                    page = pending.result()
+                    if not page.done:
+                        pending = pool.submit(
+                            self._fetch_page, report, saved, id_column, requested, page.cursor
+                        )
+                    yield page
+                    if page.done:
+                        return
+            finally:
+                pending.cancel()
+
+    def _fetch_page(
+        self,
+        report: ReportRef,
+        saved: Mapping[str, Any],
+        id_column: str,
+        requested: list[str],
+        after: str | None,
+    ) -> ReportPage:
+        body = rpt.run_body(saved, id_column, requested, after)
+        result = self._rest(
+            "report_run",
+            f"analytics/reports/{report.id}",
+            report=report.developer_name,
+            params={"includeDetails": "true"},
+            method="POST",
+            json=body,
+        )
+        rows = rpt.decode_rows(result, requested)
+        done = bool(result.get("allData", True)) or not rows
+        cursor = str(rows[-1][id_column]) if rows else after
+        if not done and cursor == after:
+            raise CrmRejected(
+                f"paging by {id_column} made no progress after {after!r}",
+                code="PAGING_STALLED",
+                customer=self.customer,
                 report=report.developer_name,
             )
-            rows = rpt.decode_rows(result, requested)
-            done = bool(result.get("allData", True)) or not rows
-            cursor = str(rows[-1][id_column]) if rows else after
-            if not done and cursor == after:
-                raise CrmRejected(
-                    f"paging by {id_column} made no progress after {after!r}",
-                    code="PAGING_STALLED",
-                    customer=self.customer,
-                    report=report.developer_name,
-                )
-            yield ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
-            if done:
-                return
-            after = cursor
+        return ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
+
+    def _rest(self, kind: str, path: str, *, report: str | None = None, **kwargs: Any) -> Any:
+        """A REST call relative to `/services/data/vXX.X/`; an empty answer gives `{}`."""
+
+        def request(sf: Any) -> Any:
+            return sf.restful(path, **kwargs)
+
+        return self.session.call(kind, request, report=report) or {}
 
     # objects and activities -----------------------------------------------------------
 
     def describe_object_fields(self, sobject: str) -> dict[str, Mapping[str, Any]]:
-        describe = self.session.call(
-            "describe", lambda sf: sf.restful(f"sobjects/{sobject}/describe/")
-        )
+        describe = self._rest("describe", f"sobjects/{sobject}/describe/")
         return {f["name"]: f for f in describe.get("fields", [])}
 
     def upsert_activities(
@@ -134,13 +162,15 @@ class SalesforceAdapter:
                 "allOrNone": False,
                 "records": [{"attributes": {"type": sobject}, **r} for r in chunk],
             }
-            answer = self.session.call(
+            answer = self._rest(
                 "upsert",
-                lambda sf, body=body: sf.restful(
-                    f"composite/sobjects/{sobject}/{external_id_field}", method="PATCH", json=body
-                ),
+                f"composite/sobjects/{sobject}/{external_id_field}",
+                method="PATCH",
+                json=body,
             )
-            for record, item in zip(chunk, answer or [], strict=False):
+            for record, item in zip(
+                chunk, answer if isinstance(answer, list) else [], strict=False
+            ):
                 results.append(_upsert_result(str(record[external_id_field]), item))
         return results
 

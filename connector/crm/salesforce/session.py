@@ -44,7 +44,7 @@ class _TimeoutSession(requests.Session):
         self.last_response: requests.Response | None = None
         self.requests_sent = 0
 
-    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.timeout)
         # per request, or REQUESTS_CA_BUNDLE in the environment would override our CA
         kwargs.setdefault("verify", self.verify)

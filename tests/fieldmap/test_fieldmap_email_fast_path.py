@@ -1,0 +1,44 @@
+"""The plain-address fast path of the email transform agrees with email-validator."""
+
+from __future__ import annotations
+
+import pytest
+from email_validator import EmailNotValidError, validate_email
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from connector.fieldmap.transforms import _PLAIN_EMAIL, plain_email
+
+
+def full_check(text: str) -> str | None:
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        return None
+    local, _, domain = checked.normalized.rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+@settings(max_examples=400)
+@given(st.from_regex(_PLAIN_EMAIL, fullmatch=True))
+def test_whatever_the_fast_path_accepts_email_validator_accepts_identically(text: str) -> None:
+    fast = plain_email(text)
+    if fast is not None:
+        assert fast == full_check(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ada.Lovelace@Example.COM",
+        "x+tag@mail.example.org",
+        "a@b.test",  # special-use domain: full check
+        "a@xn--bcher-kva.example",  # IDNA label: full check
+        "ünïcode@example.com",
+        "a..b@example.com",
+        "a@-bad.example.com",
+    ],
+)
+def test_fast_path_and_full_check_agree_on_known_cases(text: str) -> None:
+    fast = plain_email(text)
+    assert fast is None or fast == full_check(text)
