@@ -13,6 +13,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector.cli.common import console, err_console, open_store
+from connector.cli.privacy_cmds import audited
 from connector.config import get_settings
 from connector.fieldmap import load_field_map
 from connector.store.models import SyncRun
@@ -49,6 +50,7 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[ActivityIn], list[str]]:
 
 
 @app.command("import")
+@audited("activities_import")
 def import_activities(
     customer: Annotated[str, typer.Argument(help="Customer id.")],
     file: Annotated[
@@ -86,6 +88,7 @@ def import_activities(
 
 
 @app.command("failed")
+@audited("activities_failed")
 def failed(
     customer: str = typer.Argument(..., help="Customer id."),
     retry: bool = typer.Option(False, "--retry", help="Put the parked activities back to pending."),
@@ -117,6 +120,7 @@ def failed(
         console.print(f"{count} activities queued again; run `connector push {customer}`")
 
 
+@audited("push")
 def push_command(
     customer: str = typer.Argument(..., help="Customer id (the field map's file name)."),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Push at most N activities."),

@@ -26,6 +26,7 @@ from rich.table import Table
 from sqlalchemy.engine import Engine
 
 from connector.cli.common import console, err_console, open_engine
+from connector.cli.privacy_cmds import audited
 from connector.config import Settings, get_settings
 from connector.crm.salesforce.connect import connect_jwt, save_new_connection
 from connector.crm.salesforce.keys import generate_key_pair
@@ -88,6 +89,7 @@ def _connected(customer: str, token: TokenResponse, how: str) -> None:
 
 
 @auth_app.command("jwt")
+@audited("auth_jwt")
 def jwt_command(
     customer: Annotated[str, typer.Argument(help="Customer id.")],
     key: Annotated[
@@ -166,6 +168,7 @@ def write_private_file(path: Path, text: str) -> None:
 
 
 @auth_app.command("login")
+@audited("auth_login")
 def login_command(
     customer: Annotated[str, typer.Argument(help="Customer id.")],
     client_id: Annotated[str | None, typer.Option(help="Consumer key of the app.")] = None,
@@ -264,6 +267,7 @@ def status_command(
 
 
 @auth_app.command("revoke")
+@audited("auth_revoke")
 def revoke_command(customer: Annotated[str, typer.Argument(help="Customer id.")]) -> None:
     """Revoke CUSTOMER's token at Salesforce and delete its stored secrets."""
     settings = get_settings()

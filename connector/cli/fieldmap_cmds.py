@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from connector.cli.common import console, open_store
+from connector.cli.privacy_cmds import audited
 from connector.config import get_settings
 from connector.errors import ConfigError
 from connector.fieldmap import (
@@ -82,6 +83,7 @@ def check(
 
 
 @app.command()
+@audited("fieldmap_preview")
 def preview(
     customer: str = typer.Argument(..., help="Customer id."),
     report: str | None = typer.Option(

@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from connector.cli.common import console, open_engine
+from connector.cli.privacy_cmds import audited
 from connector.cli.progress import pull_progress, run_table
 from connector.config import get_settings
 from connector.fieldmap import load_field_map
@@ -14,6 +15,7 @@ from connector.store import TenantStore
 from connector.sync.pull import PullOptions, pull
 
 
+@audited("sync")
 def sync(
     customer: str = typer.Argument(..., help="Customer id (the field map's file name)."),
     full: bool = typer.Option(

@@ -6,9 +6,10 @@ from connector.store.activities import ActivitiesMixin
 from connector.store.connections import ConnectionsMixin
 from connector.store.privacy_rows import PrivacyMixin
 from connector.store.pull_rows import PullRowsMixin
+from connector.store.resync import ResyncMixin
 
 
-class TenantStore(PullRowsMixin, ConnectionsMixin, PrivacyMixin, ActivitiesMixin):
+class TenantStore(PullRowsMixin, ConnectionsMixin, PrivacyMixin, ActivitiesMixin, ResyncMixin):
     """Everything the connector reads or writes for one customer goes through this class.
 
     Construct it for one customer: `TenantStore(engine, "acme")`. Its sessions see only that

@@ -1,0 +1,134 @@
+"""`connector scheduler run`, `connector worker`, `connector serve`, `connector webhook-secret`.
+
+The long-running processes of a deployment: the scheduler loop (inline executor by default,
+or Celery), a Celery worker, and the web app with the resync hooks.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import typer
+from rich.table import Table
+
+from connector.cli.common import console, open_engine
+from connector.config import get_settings
+from connector.errors import ConfigError
+from connector.schedule.executor import Executor, InlineExecutor
+from connector.schedule.runner import PassReport, run_loop
+from connector.schedule.settings import get_schedule_settings
+from connector.store.base import check_customer_id
+
+scheduler_app = typer.Typer(help="Run syncs when they are due (schedules and resync requests).")
+
+
+EXECUTORS = ("inline", "celery")
+
+
+@scheduler_app.command("run")
+def scheduler_run(
+    once: bool = typer.Option(False, "--once", help="Run one pass, then exit."),
+    interval: float | None = typer.Option(
+        None, "--interval", min=0.1, help="Seconds between passes (default 30)."
+    ),
+    executor: str = typer.Option(
+        "inline", "--executor", help="inline: sync here; celery: enqueue to workers."
+    ),
+) -> None:
+    """Sync every connected customer when its schedule or a resync request says so."""
+    if executor not in EXECUTORS:
+        raise typer.BadParameter(f"choose one of {', '.join(EXECUTORS)}", param_hint="--executor")
+    settings = get_settings()
+    schedule = get_schedule_settings()
+    engine = open_engine(settings)
+    runner: Executor
+    if executor == "celery":
+        from connector.schedule.celery_app import CeleryExecutor
+
+        runner = CeleryExecutor()
+    else:
+        runner = InlineExecutor(engine, settings, ttl=timedelta(seconds=schedule.lease_ttl))
+
+    def show(report: PassReport) -> None:
+        if once or report.due:
+            console.print(_pass_table(report, executor))
+
+    run_loop(
+        engine,
+        settings,
+        runner,
+        interval=interval or schedule.scheduler_interval,
+        once=once,
+        on_pass=show,
+    )
+
+
+def _pass_table(report: PassReport, executor: str) -> Table:
+    table = Table(title=f"scheduler pass at {report.started_at:%Y-%m-%d %H:%M:%S} UTC")
+    for name in ("customer", "reason", "result", "runs", "error"):
+        table.add_column(name)
+    outcomes = {o.customer_id: o for o in report.outcomes}
+    for job in report.due:
+        outcome = outcomes.get(job.customer_id)
+        if outcome is None:
+            result = "enqueued" if executor == "celery" else "not run"
+            table.add_row(job.customer_id, job.reason, result, "", "")
+            continue
+        table.add_row(
+            job.customer_id,
+            job.reason,
+            outcome.status,
+            " ".join(outcome.run_ids),
+            outcome.error_code or "",
+        )
+    if not report.due:
+        table.caption = "nothing due"
+    return table
+
+
+def worker(
+    concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, help="Worker processes."),
+    pool: str = typer.Option("prefork", "--pool", help="Celery pool: prefork, solo, threads."),
+    loglevel: str = typer.Option("INFO", "--loglevel", help="Celery's log level."),
+) -> None:
+    """Start a Celery worker running sync tasks (broker: CONNECTOR_CELERY_BROKER_URL)."""
+    try:
+        from connector.schedule.celery_app import app as celery
+    except ImportError as exc:
+        raise ConfigError(
+            f"Celery is not installed ({exc.name}); pip install 'connector[celery]'"
+        ) from exc
+    celery.worker_main(
+        ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
+    )
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on."),
+    port: int = typer.Option(8000, "--port", min=0, max=65535, help="Port to listen on."),
+) -> None:
+    """Serve the resync hooks, the operator API and /metrics (behind a TLS proxy in production)."""
+    import uvicorn
+
+    from connector.web import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+
+
+def webhook_secret(customer: str = typer.Argument(..., help="Customer id.")) -> None:
+    """Print the customer's signed-webhook secret (derived from CONNECTOR_WEBHOOK_SECRET)."""
+    from connector.web.settings import WebSettings
+    from connector.web.signing import customer_secret
+
+    master = WebSettings().webhook_secret
+    if master is None:
+        raise ConfigError("set CONNECTOR_WEBHOOK_SECRET first (a long random value)")
+    typer.echo(customer_secret(master.get_secret_value(), check_customer_id(customer)))
+
+
+def register(app: typer.Typer) -> None:
+    """Mount the operations commands on the `connector` app."""
+    app.add_typer(scheduler_app, name="scheduler")
+    app.command()(worker)
+    app.command()(serve)
+    app.command("webhook-secret")(webhook_secret)

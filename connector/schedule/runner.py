@@ -1,0 +1,107 @@
+"""The scheduler loop: each pass plans who is due and hands them to the executor.
+
+A pass (1) runs due offboarding erasures when the privacy package offers them, (2) lists
+the connected customers that have a field map, (3) keeps those `due.due_reason` says are
+due, and (4) submits one job each. Plans are only hints: the job re-checks under the lease,
+so two schedulers (or a scheduler and a redelivered task) never run a customer twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from connector.config import Settings
+from connector.errors import ConnectorError
+from connector.fieldmap.loader import available_customers
+from connector.schedule.due import due_reason
+from connector.schedule.executor import Executor, Job
+from connector.schedule.jobs import Outcome
+from connector.store.models import utcnow
+from connector.store.resync import scheduled_customers
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PassReport:
+    """What one pass found due and what came of it (inline) or was enqueued (Celery)."""
+
+    started_at: datetime
+    due: list[Job] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
+    erasures: int = 0
+
+
+def erasure_hook() -> Callable[..., list[Any]] | None:
+    """`run_due_erasures(engine, now)` from the privacy package, or None where it is absent."""
+    try:
+        from connector.privacy import erase
+    except ImportError:
+        return None
+    return getattr(erase, "run_due_erasures", None)
+
+
+def plan_pass(engine: Engine, settings: Settings, now: datetime) -> list[Job]:
+    """The connected customers with a field map that are due at `now`, with the reason."""
+    mapped = set(available_customers(settings.field_maps_dir))
+    return [
+        Job(state.customer_id, reason)
+        for state in scheduled_customers(engine)
+        if state.customer_id in mapped and (reason := due_reason(state, now)) is not None
+    ]
+
+
+def run_pass(
+    engine: Engine, settings: Settings, executor: Executor, now: datetime | None = None
+) -> PassReport:
+    """One scheduler pass. A customer's failure never stops the others.
+
+    Raises StoreError when the store cannot be read at all.
+    """
+    report = PassReport(started_at=now or utcnow())
+    erasures = erasure_hook()
+    if erasures is not None:
+        report.erasures = len(erasures(engine, report.started_at))
+    report.due = plan_pass(engine, settings, report.started_at)
+    for job in report.due:
+        try:
+            outcome = executor.submit(job)
+        except ConnectorError as exc:
+            log.error("customer %s: job not run: %s", job.customer_id, type(exc).__name__)
+            continue
+        if outcome is not None:
+            report.outcomes.append(outcome)
+    return report
+
+
+def run_loop(
+    engine: Engine,
+    settings: Settings,
+    executor: Executor,
+    *,
+    interval: float,
+    once: bool = False,
+    stop: threading.Event | None = None,
+    on_pass: Callable[[PassReport], None] | None = None,
+) -> None:
+    """Run passes every `interval` seconds until `stop` is set (or once)."""
+    stop = stop or threading.Event()
+    while True:
+        try:
+            report = run_pass(engine, settings, executor)
+        except ConnectorError as exc:
+            if once:
+                raise
+            log.error("scheduler pass failed: %s", exc)
+        else:
+            if on_pass is not None:
+                on_pass(report)
+        if once or stop.wait(interval):
+            return

@@ -1,0 +1,1 @@
+"""Helpers shared by the schedule and web tests (owned by them; others may import)."""

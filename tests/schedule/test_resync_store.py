@@ -1,0 +1,66 @@
+"""Resync requests and schedule state in the store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.engine import Engine
+
+from connector.store import TenantStore
+from connector.store.models import Connection, utcnow
+from connector.store.resync import scheduled_customers
+
+TTL = timedelta(minutes=5)
+
+
+def connected(engine: Engine, customer: str, org: str = "00D000000000001AAA") -> TenantStore:
+    store = TenantStore(engine, customer)
+    store.save_connection(
+        Connection(customer_id=customer, auth="jwt", login_url="https://x", organization_id=org)
+    )
+    return store
+
+
+def test_given_same_request_id_twice_then_one_pending_request(engine: Engine) -> None:
+    store = TenantStore(engine, "acme")
+    assert store.record_resync("04l000000000001AAA", "outbound_message")
+    assert not store.record_resync("04l000000000001AAA", "outbound_message")
+    assert [r.request_id for r in store.pending_resyncs()] == ["04l000000000001AAA"]
+
+
+def test_given_same_request_id_for_two_customers_then_each_keeps_its_own(engine: Engine) -> None:
+    assert TenantStore(engine, "acme").record_resync("r1", "webhook")
+    assert TenantStore(engine, "globex").record_resync("r1", "webhook")
+    assert len(TenantStore(engine, "globex").pending_resyncs()) == 1
+
+
+def test_given_pending_requests_when_finished_under_lease_then_no_longer_pending(
+    engine: Engine,
+) -> None:
+    store = TenantStore(engine, "acme")
+    store.record_resync("r1", "webhook")
+    store.record_resync("r2", "webhook")
+    token = store.acquire_lease("me", TTL)
+    assert token is not None
+    assert store.finish_resyncs(["r1"], token=token) == 1
+    assert [r.request_id for r in store.pending_resyncs()] == ["r2"]
+    assert store.schedule_state().pending_resyncs == 1
+
+
+def test_scheduled_customers_lists_connected_customers_with_state(engine: Engine) -> None:
+    acme = connected(engine, "acme")
+    connected(engine, "globex").set_customer_status("paused", "offboarding")
+    TenantStore(engine, "initech").record_resync("r1", "webhook")  # not connected
+    acme.record_resync("r1", "webhook")
+    token = acme.acquire_lease("me", TTL)
+    assert token is not None
+    now = utcnow()
+    acme.save_schedule_state(token=token, next_due_at=now, last_run_at=now, consecutive_failures=2)
+    plans = {plan.customer_id: plan for plan in scheduled_customers(engine)}
+    assert sorted(plans) == ["acme", "globex"]
+    assert plans["acme"].pending_resyncs == 1
+    assert plans["acme"].consecutive_failures == 2
+    assert plans["acme"].next_due_at == now
+    assert plans["globex"].status == "paused"
+    assert plans["globex"].next_due_at is None and plans["globex"].pending_resyncs == 0
+    assert plans["acme"] == acme.schedule_state()
