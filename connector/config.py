@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         le=1,
         description="Share of the org's daily API allowance a pull may use before it stops.",
     )
+    api_writeback_budget_share: float = Field(
+        default=0.95,
+        gt=0,
+        le=1,
+        description="Share up to which activity write-back may go on (the reserve above reads).",
+    )
 
     def resolved_database_url(self) -> str:
         """The store's URL: the configured one, or a SQLite file under `home`."""

@@ -55,7 +55,7 @@ def connect_crm(
         api_version=fm.crm.api_version or settings.api_version,
         ca_bundle=connection.ca_bundle or fm.crm.ca_bundle,
         timeout=settings.http_timeout,
-        budget=budget or ApiBudget(settings.api_budget_share),
+        budget=budget or ApiBudget(settings.api_budget_share, settings.api_writeback_budget_share),
         sleep=sleep,
     )
     return SalesforceAdapter(session)

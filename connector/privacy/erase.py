@@ -102,7 +102,9 @@ def erase_customer(
     """
     revoke = revoke or revoke_crm_tokens
     revoke_error = revoke(engine, customer_id)
-    tables = AdminStore(engine).erase_partition(customer_id, done_at=as_utc(now or utcnow()))
+    tables = AdminStore(engine).erase_partition(
+        customer_id, done_at=as_utc(now or utcnow()), revoke_error=revoke_error
+    )
     total = sum(tables.values())
     log.info("customer %s: erased (%d rows)", customer_id, total)
     if revoke_error:

@@ -24,6 +24,7 @@ from connector.config import Settings
 from connector.crm.base import CrmAdapter, ReportRef
 from connector.errors import AuthError, ConfigError, ConnectorError, CrmError, CrmRateLimited
 from connector.fieldmap import FieldMap, load_field_map
+from connector.privacy.audit import record_audit
 from connector.runtime import connect_crm, suppression_check
 from connector.schedule.due import Reason, Rule, due_reason, next_due, next_due_after_failure
 from connector.schedule.leases import DEFAULT_TTL, HeldLease, hold_lease
@@ -104,10 +105,17 @@ def run_job(
         if reason is None:
             return Outcome(customer_id, "not_due")
         try:
-            return _run_due(store, settings, lease, reason, clock)
+            outcome = _run_due(store, settings, lease, reason, clock)
         except LeaseLost:
             log.warning("customer %s: lease lost mid-run; stopped writing", customer_id)
             return Outcome(customer_id, "lost", reason)
+        record_audit(
+            store,
+            "scheduler",
+            "scheduled_sync",
+            {"trigger": reason, "outcome": outcome.status, "error": outcome.error_code or ""},
+        )
+        return outcome
 
 
 def _run_due(

@@ -92,7 +92,9 @@ class AdminStore:
 
     # the partition --------------------------------------------------------------------
 
-    def erase_partition(self, customer_id: str, *, done_at: datetime) -> dict[str, int]:
+    def erase_partition(
+        self, customer_id: str, *, done_at: datetime, revoke_error: str | None = None
+    ) -> dict[str, int]:
         """Delete every row of `customer_id` in every tenant table and mark the erasure done.
 
         One transaction: either the whole partition is gone and the record says so, or
@@ -115,7 +117,11 @@ class AdminStore:
             conn.execute(
                 Erasure.__table__.update()  # type: ignore[attr-defined]
                 .where(Erasure.__table__.c.customer_id == customer_id)  # type: ignore[attr-defined]
-                .values(done_at=done_at, rows_deleted=sum(deleted.values()))
+                .values(
+                    done_at=done_at,
+                    rows_deleted=sum(deleted.values()),
+                    revoke_error=revoke_error[:500] if revoke_error else None,
+                )
             )
         return deleted
 

@@ -276,6 +276,7 @@ class Erasure(SQLModel, table=True):
     requested_by: str
     done_at: datetime | None = None
     rows_deleted: int | None = None
+    revoke_error: str | None = None  # why the CRM tokens could not be revoked, if they could not
 
 
 TENANT_TABLES: tuple[type[TenantRow], ...] = (

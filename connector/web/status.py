@@ -87,7 +87,7 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-def _store(request: Request, customer: str) -> TenantStore:
+def tenant_store(request: Request, customer: str) -> TenantStore:
     return TenantStore(request.app.state.engine, customer)
 
 
@@ -99,7 +99,7 @@ def _store(request: Request, customer: str) -> TenantStore:
 )
 async def customer_status(customer: str, request: Request) -> JSONResponse:
     """Status, next due time, consecutive failures and pending resync requests."""
-    store = _store(request, customer)
+    store = tenant_store(request, customer)
     customer_row = await run_in_threadpool(store.get_customer)
     if customer_row is None:
         raise Problem(404, "no such customer")
@@ -126,7 +126,7 @@ async def customer_runs(
     customer: str, request: Request, limit: int = Query(20, ge=1, le=200)
 ) -> JSONResponse:
     """The most recent runs first: kind, trigger, status, counters, API usage, error code."""
-    store = _store(request, customer)
+    store = tenant_store(request, customer)
     if await run_in_threadpool(store.get_customer) is None:
         raise Problem(404, "no such customer")
     runs = await run_in_threadpool(store.list_runs, limit)

@@ -108,3 +108,36 @@ def test_sync_of_a_connected_customer_prints_a_summary(connected_demo: Path) -> 
     assert result.returncode == 0, result.stderr
     assert "prospects written" in result.stdout
     assert "succeeded" in result.stdout
+
+
+def test_fieldmap_check_online_passes_for_the_demo_map(connected_demo: Path) -> None:
+    result = run_cli("fieldmap", "check", "demo")
+
+    assert result.returncode == 0, result.stderr
+    assert "Enterprise_Contacts" in result.stdout
+    assert "Connector_Activity_Id__c is an external id" in result.stdout
+
+
+def test_fieldmap_check_online_catches_a_renamed_report_column(connected_demo: Path) -> None:
+    path = connected_demo / "demo.yaml"
+    path.write_text(path.read_text().replace("PHONE1", "PHONE_NUMBER"))
+
+    result = run_cli("fieldmap", "check", "demo")
+
+    assert result.returncode == 2
+    assert "PHONE_NUMBER" in result.stdout
+    assert "prospect.fields.phone" in result.stdout
+
+
+def test_fieldmap_preview_shows_mapped_rows_and_writes_nothing(
+    connected_demo: Path, sandbox: Sandbox
+) -> None:
+    from connector.store import TenantStore
+    from connector.store.models import Prospect
+
+    result = run_cli("fieldmap", "preview", "demo", "--report", "Renewals_Q3", "--limit", "5")
+
+    assert result.returncode == 0, result.stderr
+    assert "Renewals_Q3" in result.stdout
+    engine = make_engine(os.environ["CONNECTOR_DATABASE_URL"])
+    assert TenantStore(engine, "demo").count(Prospect) == 0

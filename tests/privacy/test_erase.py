@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 from privacy_builders import NOW, rows_of, seed_customer
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from connector.errors import ConfigError, StoreError
@@ -63,6 +64,9 @@ def test_given_a_failing_token_revocation_when_erasing_then_the_data_is_deleted_
     outcome = erase_customer(sqlite_engine, "acme", NOW, revoke=_revoker([], "CrmError: down"))
 
     assert outcome.revoke_error == "CrmError: down"
+    with sqlite_engine.connect() as conn:
+        recorded = conn.execute(text("SELECT revoke_error FROM erasures")).scalar_one()
+    assert recorded == "CrmError: down"
     assert sum(n for t, n in rows_of(sqlite_engine, "acme").items() if t != "erasures") == 0
 
 

@@ -60,16 +60,25 @@ def _retry_after(exc: BaseException) -> float:
 
 
 class ApiBudget:
-    """Stops a run before it spends more than `max_share` of the org's daily API allowance."""
+    """Stops a run before it spends more than its share of the org's daily API allowance.
 
-    def __init__(self, max_share: float = 0.8) -> None:
+    Reads stop at `max_share`; activity write-back may go on up to `writeback_share`, so a
+    pull that spends its budget never starves the push of call and email activities.
+    """
+
+    WRITE_KINDS = frozenset({"upsert"})
+
+    def __init__(self, max_share: float = 0.8, writeback_share: float = 0.95) -> None:
         self.max_share = max_share
+        self.writeback_share = max(writeback_share, max_share)
 
-    def check(self, usage: ApiUsage | None, customer: str) -> None:
-        if usage is not None and usage.limit and usage.share >= self.max_share:
+    def check(self, usage: ApiUsage | None, customer: str, kind: str = "read") -> None:
+        share = self.writeback_share if kind in self.WRITE_KINDS else self.max_share
+        if usage is not None and usage.limit and usage.share >= share:
             raise CrmRateLimited(
                 f"API budget reached: {usage.used}/{usage.limit} calls used today, the budget "
-                f"allows {self.max_share:.0%}; the run stops and resumes later",
+                f"allows {share:.0%} for {'write-back' if kind in self.WRITE_KINDS else 'reads'}; "
+                "the run stops and resumes later",
                 code="API_BUDGET_EXCEEDED",
                 customer=customer,
             )
@@ -132,7 +141,7 @@ class SalesforceSession:
 
     def _call_once(self, kind: str, fn: Callable[[Salesforce], T], report: str | None) -> T:
         if self.budget is not None:
-            self.budget.check(self.counter.usage, self.customer)
+            self.budget.check(self.counter.usage, self.customer, kind)
         refreshed = False
         while True:
             sent_before = self._http.requests_sent

@@ -1,0 +1,119 @@
+"""The error classification table and the report paging body are pure; tested by tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from connector.crm.salesforce.classify import Verdict, classify
+from connector.crm.salesforce.reports import decode_rows, run_body
+
+
+@pytest.mark.parametrize(
+    ("status", "body", "verdict", "code"),
+    [
+        (None, None, Verdict.RETRY, "NETWORK_ERROR"),
+        (
+            503,
+            [{"errorCode": "SERVER_UNAVAILABLE", "message": ""}],
+            Verdict.RETRY,
+            "SERVER_UNAVAILABLE",
+        ),
+        (500, "oops", Verdict.RETRY, "HTTP_500"),
+        (429, None, Verdict.RETRY, "HTTP_429"),
+        (420, None, Verdict.RETRY, "HTTP_420"),
+        (
+            400,
+            [{"errorCode": "UNABLE_TO_LOCK_ROW", "message": ""}],
+            Verdict.RETRY,
+            "UNABLE_TO_LOCK_ROW",
+        ),
+        (
+            401,
+            [{"errorCode": "INVALID_SESSION_ID", "message": ""}],
+            Verdict.REFRESH,
+            "INVALID_SESSION_ID",
+        ),
+        (
+            403,
+            [{"errorCode": "REQUEST_LIMIT_EXCEEDED", "message": "TotalRequests Limit exceeded."}],
+            Verdict.RATE_LIMITED,
+            "REQUEST_LIMIT_EXCEEDED",
+        ),
+        (
+            403,
+            [
+                {
+                    "errorCode": "REQUEST_LIMIT_EXCEEDED",
+                    "message": "ConcurrentPerOrgLongTxn Limit exceeded",
+                }
+            ],
+            Verdict.RETRY,
+            "REQUEST_LIMIT_EXCEEDED",
+        ),
+        (
+            403,
+            [{"errorCode": "API_DISABLED_FOR_ORG", "message": ""}],
+            Verdict.AUTH,
+            "API_DISABLED_FOR_ORG",
+        ),
+        (400, [{"errorCode": "INVALID_FIELD", "message": ""}], Verdict.REJECTED, "INVALID_FIELD"),
+        (404, [{"errorCode": "NOT_FOUND", "message": ""}], Verdict.REJECTED, "NOT_FOUND"),
+        (
+            400,
+            {"error": "invalid_grant", "error_description": "expired"},
+            Verdict.REJECTED,
+            "invalid_grant",
+        ),
+    ],
+)
+def test_classification_table(
+    status: int | None, body: object, verdict: Verdict, code: str
+) -> None:
+    result = classify(status, body)
+    assert (result.verdict, result.code) == (verdict, code)
+
+
+def test_first_page_asks_for_the_columns_in_id_order_keeping_saved_filters() -> None:
+    saved = {"reportFilters": [{"column": "EMAIL", "operator": "notEqual", "value": ""}]}
+    body = run_body(saved, "CONTACT_ID", ["CONTACT_ID", "EMAIL"], None)["reportMetadata"]
+    assert body["detailColumns"] == ["CONTACT_ID", "EMAIL"]
+    assert body["sortBy"] == [{"sortColumn": "CONTACT_ID", "sortOrder": "Asc"}]
+    assert body["reportFilters"] == saved["reportFilters"]
+    assert "reportBooleanFilter" not in body
+
+
+def test_later_pages_add_the_keyset_filter_and_reference_it_in_boolean_logic() -> None:
+    saved = {
+        "reportFilters": [{"column": "A", "operator": "equals", "value": "1"}] * 2,
+        "reportBooleanFilter": "1 OR 2",
+    }
+    body = run_body(saved, "CONTACT_ID", ["CONTACT_ID"], "003X")["reportMetadata"]
+    assert body["reportFilters"][-1] == {
+        "column": "CONTACT_ID",
+        "operator": "greaterThan",
+        "value": "003X",
+    }
+    assert body["reportBooleanFilter"] == "(1 OR 2) AND 3"
+
+
+def test_decoding_keeps_only_requested_columns_in_their_order() -> None:
+    result = {
+        "reportMetadata": {"detailColumns": ["CONTACT_ID", "EMAIL", "AMOUNT"]},
+        "factMap": {
+            "T!T": {
+                "rows": [
+                    {
+                        "dataCells": [
+                            {"label": "Ada", "value": "003A"},
+                            {"label": "-", "value": None},
+                            {"label": "$1", "value": {"amount": 1.0, "currency": None}},
+                        ]
+                    }
+                ]
+            }
+        },
+    }
+    assert decode_rows(result, ["CONTACT_ID", "EMAIL", "AMOUNT"]) == [
+        {"CONTACT_ID": "003A", "EMAIL": None, "AMOUNT": 1.0}
+    ]
+    assert decode_rows(result, ["CONTACT_ID"]) == [{"CONTACT_ID": "003A"}]
