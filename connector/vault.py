@@ -17,7 +17,6 @@ Errors: `SecretError` for a missing or malformed key ring and for a token no key
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 from connector.config import Settings
 from connector.errors import SecretError, register_secret
+from connector.localfiles import create_private_file
 
 log = logging.getLogger(__name__)
 
@@ -60,14 +60,8 @@ def local_key_path(settings: Settings) -> Path:
 
 def _create_local_key(path: Path) -> None:
     """Write a fresh key to `path` with mode 0600, never overwriting an existing file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(Vault.generate_key() + "\n")
-    log.warning("created a local secret key file %s (for local and demo use only)", path)
+    if create_private_file(path, Vault.generate_key() + "\n"):
+        log.warning("created a local secret key file %s (for local and demo use only)", path)
 
 
 class Vault:

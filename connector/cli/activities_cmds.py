@@ -14,6 +14,7 @@ from rich.table import Table
 
 from connector.cli.common import console, err_console, open_store
 from connector.cli.privacy_cmds import audited
+from connector.cli.progress import summary_table
 from connector.config import get_settings
 from connector.fieldmap import load_field_map
 from connector.store.models import SyncRun
@@ -146,9 +147,6 @@ def push_command(
 
 def push_table(run: SyncRun, title: str) -> Table:
     """A two-column summary of one push."""
-    table = Table(title=title, show_header=False, title_justify="left")
-    table.add_column("what", style="bold")
-    table.add_column("value", justify="right")
     rows: list[tuple[str, object]] = [
         ("run", run.run_id[:12]),
         ("status", run.status),
@@ -158,9 +156,7 @@ def push_table(run: SyncRun, title: str) -> Table:
     ]
     if run.error:
         rows.append(("error", run.error))
-    for what, value in rows:
-        table.add_row(what, str(value))
-    return table
+    return summary_table(title, rows)
 
 
 def register(root: typer.Typer) -> None:

@@ -15,7 +15,6 @@ username-password grant is not offered.
 
 from __future__ import annotations
 
-import os
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
@@ -35,6 +34,7 @@ from connector.crm.salesforce.revoke import revoke_connection
 from connector.crm.salesforce.tls import check_crm_url
 from connector.crm.salesforce.token_endpoint import TokenResponse
 from connector.errors import AuthError, ConfigError
+from connector.localfiles import create_private_file
 from connector.store import TenantStore
 from connector.store.connections import SECRET_COLUMNS, connected_customer_ids
 from connector.store.models import Connection, utcnow
@@ -162,9 +162,8 @@ def keygen_command(
 
 def write_private_file(path: Path, text: str) -> None:
     """Create `path` readable only by its owner (0600); never overwrite."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(text)
+    if not create_private_file(path, text):
+        raise FileExistsError(path)
 
 
 @auth_app.command("login")

@@ -60,11 +60,18 @@ def pull_progress(console: Console, enabled: bool = True) -> Iterator[RichPullOb
         yield RichPullObserver(progress)
 
 
-def run_table(run: SyncRun, title: str) -> Table:
-    """A two-column summary of one run."""
+def summary_table(title: str, rows: list[tuple[str, object]]) -> Table:
+    """A two-column what/value table."""
     table = Table(title=title, show_header=False, title_justify="left")
     table.add_column("what", style="bold")
     table.add_column("value", justify="right")
+    for what, value in rows:
+        table.add_row(what, str(value))
+    return table
+
+
+def run_table(run: SyncRun, title: str) -> Table:
+    """A two-column summary of one pull."""
     rows: list[tuple[str, object]] = [
         ("run", run.run_id[:12]),
         ("status", run.status),
@@ -82,6 +89,4 @@ def run_table(run: SyncRun, title: str) -> Table:
         rows.append(("org API usage", f"{run.api_used}/{run.api_limit}"))
     if run.error:
         rows.append(("error", run.error))
-    for what, value in rows:
-        table.add_row(what, str(value))
-    return table
+    return summary_table(title, rows)

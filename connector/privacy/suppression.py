@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import Any, Protocol
 
 from connector.config import Settings, get_settings
 from connector.errors import ConfigError, register_secret
+from connector.localfiles import create_private_file
 from connector.privacy.settings import PrivacySettings
 from connector.privacy.subjects import Subject, row_subjects
 from connector.sync.pull import SuppressionCheck
@@ -93,14 +93,8 @@ def local_key_path(settings: Settings) -> Path:
 
 
 def _create_local_key(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return
-    with os.fdopen(fd, "w", encoding="ascii") as handle:
-        handle.write(secrets.token_urlsafe(32) + "\n")
-    log.warning("created the suppression key file %s; back it up with the store", path)
+    if create_private_file(path, secrets.token_urlsafe(32) + "\n"):
+        log.warning("created the suppression key file %s; back it up with the store", path)
 
 
 def load_suppression_keys(

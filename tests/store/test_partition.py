@@ -103,3 +103,20 @@ def test_raw_sql_in_one_customers_context_sees_nothing_of_another_on_postgres(
             )
         )
     assert beta.count(Membership) == 1
+
+
+def test_the_prospects_table_has_exactly_the_field_maps_store_fields() -> None:
+    from connector.fieldmap import STORE_FIELDS
+    from connector.store.models import PROSPECT_FIELDS
+
+    bookkeeping = {
+        "customer_id",
+        "crm_id",
+        "row_hash",
+        "first_seen_at",
+        "updated_at",
+        "last_seen_run",
+    }
+    columns = {c.name for c in Prospect.__table__.columns} - bookkeeping  # type: ignore[attr-defined]
+    assert tuple(STORE_FIELDS) == PROSPECT_FIELDS
+    assert columns == set(PROSPECT_FIELDS)
