@@ -79,6 +79,8 @@ def _postgres_engine() -> Iterator[Engine]:
         private, url = "", make_url(normalize_url(POSTGRES_URL))
     engine = make_engine(url.render_as_string(hide_password=False))
     SQLModel.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
     create_schema(engine)
     yield engine
     engine.dispose()

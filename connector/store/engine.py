@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel, create_engine
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import create_engine
 
 from connector.errors import StoreError
 from connector.store import models  # noqa: F401  (registers the tables)
@@ -43,16 +48,50 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+#: Any number will do, as long as every connector process uses the same one.
+_MIGRATION_LOCK = 724_310
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """The Alembic configuration of the store's migrations, built in code (no alembic.ini)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
 def create_schema(engine: Engine) -> None:
-    """Create missing tables (and, on PostgreSQL, the row-level-security policies)."""
+    """Bring the schema to the latest migration (and, on PostgreSQL, install row-level security).
+
+    Safe to call from every process at start-up: on PostgreSQL an advisory lock serializes
+    concurrent upgrades. Raises StoreError when the database refuses.
+    """
     try:
-        SQLModel.metadata.create_all(engine)
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK}
+                )
+            if _current_revision(connection) != _head_revision():
+                command.upgrade(alembic_config(connection), "head")
+    except StoreError:
+        raise
     except Exception as exc:  # the driver's own exception types vary
-        raise StoreError(f"cannot create the store schema: {exc}") from exc
+        raise StoreError(f"cannot migrate the store schema: {exc}") from exc
     if engine.dialect.name == "postgresql":
         from connector.store.rls import install_row_level_security
 
         install_row_level_security(engine)
+
+
+@lru_cache(maxsize=1)
+def _head_revision() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def _current_revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -1,0 +1,1 @@
+"""Alembic migrations of the store. `create_schema` applies them; nothing else needs to."""
