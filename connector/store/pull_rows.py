@@ -116,6 +116,16 @@ class PullRowsMixin(TenantStoreBase):
                 return latest
             return None
 
+    def abandon_unfinished_runs(self, kind: str) -> int:
+        """Mark runs of `kind` left running by a crash as abandoned (a fresh run replaces them)."""
+        with self.session() as session:
+            stmt = select(SyncRun).where(SyncRun.kind == kind, SyncRun.status == "running")
+            runs = list(session.exec(stmt))
+            for run in runs:
+                run.status, run.finished_at = "abandoned", utcnow()
+                session.add(run)
+            return len(runs)
+
     def save_run(self, run: SyncRun) -> SyncRun:
         """Write the run's counters and status."""
         with self.session() as session:

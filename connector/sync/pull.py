@@ -95,6 +95,8 @@ def pull(
     """
     options = options or PullOptions()
     store.ensure_customer()
+    if options.full:
+        store.abandon_unfinished_runs("pull")
     run = None if options.full else store.unfinished_run("pull")
     if run is not None:
         log.info("customer %s: resuming run %s (%s)", fm.customer, run.run_id, run.status)

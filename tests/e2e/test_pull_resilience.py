@@ -180,3 +180,14 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     assert run.status == "succeeded"
     assert_store_matches_org(customer.store, fresh_sandbox.org)
     assert run.rows_read >= store.count(Membership)
+
+
+def test_a_full_sync_starts_afresh_and_marks_a_crashed_run_abandoned(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    crashed = small.store.start_run("pull")  # as if killed before it could finish
+    run = pull(small.fm, small.store, small.crm(), PullOptions(full=True))
+
+    assert run.run_id != crashed.run_id and run.full and run.status == "succeeded"
+    assert small.store.get_run(crashed.run_id).status == "abandoned"  # type: ignore[union-attr]
+    assert_store_matches_org(small.store, fresh_sandbox.org)
