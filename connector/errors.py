@@ -9,7 +9,8 @@
     │   ├── CrmRateLimited         stop the run and reschedule (REQUEST_LIMIT_EXCEEDED, budget)
     │   └── CrmRejected            retrying will not help (bad query, bad record, bad column)
     ├── StoreError                 the database refused or is unreachable
-    │   └── PartitionViolation     code tried to cross customers: always a bug, never retried
+    │   ├── PartitionViolation     code tried to cross customers: always a bug, never retried
+    │   └── LeaseLost              another worker took over the customer: stop writing
     └── SecretError                the key ring cannot decrypt or is missing
 
 Messages never carry secrets: `scrub` removes registered secret values from any text before it
@@ -145,6 +146,10 @@ class StoreError(ConnectorError):
 
 class PartitionViolation(StoreError):
     """A code path tried to read or write another customer's rows. Always a bug."""
+
+
+class LeaseLost(StoreError):
+    """The worker's lease was taken over by another worker: stop writing for this customer."""
 
 
 class SecretError(ConnectorError):

@@ -103,7 +103,8 @@ def preview(
             f"no report {report!r} in the folder (reports: {names})", customer=customer
         )
     target = chosen[0]
-    page = next(iter(crm.iter_report_pages(target, fm.prospect.id, requested_columns(fm))))
+    pages = crm.iter_report_pages(target, fm.prospect.id, requested_columns(fm), prefetch=False)
+    page = next(iter(pages))
     fields = list(fm.prospect.fields)
     table = Table(title=f"{target.developer_name}: first {limit} rows, mapped")
     table.add_column("CRM id")

@@ -9,8 +9,10 @@ from connector.cli.common import console, open_engine
 from connector.cli.privacy_cmds import audited
 from connector.cli.progress import pull_progress, run_table
 from connector.config import get_settings
+from connector.errors import StoreError
 from connector.fieldmap import load_field_map
 from connector.runtime import connect_crm, suppression_check
+from connector.schedule.leases import hold_lease
 from connector.store import TenantStore
 from connector.sync.pull import PullOptions, pull
 
@@ -29,15 +31,21 @@ def sync(
     fm = load_field_map(customer, settings.field_maps_dir)
     store = TenantStore(open_engine(settings), customer)
     crm = connect_crm(fm, store, settings)
-    with pull_progress(console, enabled=progress) as observer:
-        run = pull(
-            fm,
-            store,
-            crm,
-            PullOptions(
-                trigger=trigger, full=full, suppressed=suppression_check(store), observer=observer
-            ),
+    with hold_lease(store) as lease, pull_progress(console, enabled=progress) as observer:
+        if lease is None:
+            raise StoreError(
+                "another worker is syncing this customer right now; try again when it is done "
+                "(`connector runs` shows it)",
+                customer=customer,
+            )
+        options = PullOptions(
+            trigger=trigger,
+            full=full,
+            suppressed=suppression_check(store),
+            observer=observer,
+            fence=lease.token,
         )
+        run = pull(fm, store, crm, options)
     console.print(run_table(run, f"pull for {customer}"))
     _print_rejects(store, run.run_id)
 

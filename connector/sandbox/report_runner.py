@@ -248,7 +248,8 @@ def _full_scan(org: SandboxOrg, report: Report, spec: RunSpec) -> tuple[list[str
         col = COLUMNS[spec.sort_by[0]["sortColumn"]]
         descending = spec.sort_by[0].get("sortOrder") == "Desc"
         rows.sort(key=lambda row: row["Id"])
-        keyed = [(_sort_key(column_value(org, row, col)), row) for row in rows]
+        exact = col.data_type == "id"  # record ids sort by their exact (binary) text
+        keyed = [(_sort_key(column_value(org, row, col), exact), row) for row in rows]
         present = [pair for pair in keyed if pair[0] is not None]
         blank = [row for key, row in keyed if key is None]
         present.sort(key=lambda pair: pair[0], reverse=descending)
@@ -257,10 +258,10 @@ def _full_scan(org: SandboxOrg, report: Report, spec: RunSpec) -> tuple[list[str
     return [row["Id"] for row in rows[:ROW_LIMIT]], len(rows)
 
 
-def _sort_key(value: Any) -> Any:
+def _sort_key(value: Any, exact: bool = False) -> Any:
     if value is None or value == "":
         return None
-    return value.casefold() if isinstance(value, str) else value
+    return value.casefold() if isinstance(value, str) and not exact else value
 
 
 def _member_rows(org: SandboxOrg, report: Report) -> Iterator[Row]:

@@ -181,6 +181,7 @@ def _sync(
         full=reason == "resync",
         suppressed=suppression_check(store),
         observer=FencedObserver(lease),
+        fence=lease.token,
     )
     failure: ConnectorError | None = None
     try:

@@ -13,15 +13,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
-from sqlmodel import Session
+from sqlmodel import Session, col
 
-from connector.errors import PartitionViolation, StoreError
-from connector.store.models import TENANT_TABLES, TenantRow
+from connector.errors import LeaseLost, PartitionViolation, StoreError
+from connector.store.models import TENANT_TABLES, Lease, TenantRow
 from connector.store.rls import enter_tenant
 
 CUSTOMER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
@@ -92,13 +92,21 @@ class TenantStoreBase:
         return f"TenantStore({self.customer_id!r})"
 
     @contextmanager
-    def session(self) -> Iterator[Session]:
-        """A transaction limited to this customer; commits on success, rolls back on error."""
+    def session(self, fence: int | None = None) -> Iterator[Session]:
+        """A transaction limited to this customer; commits on success, rolls back on error.
+
+        With a `fence` (a lease's fencing token) the transaction first touches the lease row
+        and commits only while that token is current: on PostgreSQL the row lock makes a
+        concurrent takeover wait for our commit, on SQLite the write lock does the same.
+        Raises LeaseLost (and rolls back) when another worker took the lease over.
+        """
         session = Session(self.engine, expire_on_commit=False)
         session.info[_SESSION_KEY] = self.customer_id
         try:
             if self.engine.dialect.name == "postgresql":
                 enter_tenant(session.connection(), self.customer_id)
+            if fence is not None:
+                self._check_fence(session, fence)
             yield session
             session.commit()
         except SQLAlchemyError as exc:
@@ -109,6 +117,19 @@ class TenantStoreBase:
             raise
         finally:
             session.close()
+
+    def _check_fence(self, session: Session, token: int) -> None:
+        result = session.execute(
+            update(Lease)
+            .where(col(Lease.customer_id) == self.customer_id, col(Lease.token) == token)
+            .values(token=col(Lease.token))
+            .execution_options(synchronize_session=False)
+        )
+        if getattr(result, "rowcount", 0) != 1:
+            raise LeaseLost(
+                f"lease token {token} is no longer current; another worker took over",
+                customer=self.customer_id,
+            )
 
     def upsert(
         self,

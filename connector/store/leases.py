@@ -25,13 +25,11 @@ from sqlalchemy import or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from connector.errors import StoreError
+from connector.errors import LeaseLost
 from connector.store.base import TenantStoreBase
 from connector.store.models import Lease, utcnow
 
-
-class LeaseLost(StoreError):
-    """The worker's lease was taken over by another worker: stop writing for this customer."""
+__all__ = ["LeaseLost", "LeasesMixin"]
 
 
 def db_time(when: datetime) -> datetime:
@@ -103,18 +101,7 @@ class LeasesMixin(TenantStoreBase):
         makes a concurrent takeover wait for our commit, on SQLite the write lock does the
         same. Raises LeaseLost (and rolls back) when the lease has moved on.
         """
-        with self.session() as session:
-            result = session.execute(
-                update(Lease)
-                .where(col(Lease.customer_id) == self.customer_id, col(Lease.token) == token)
-                .values(token=col(Lease.token))
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                raise LeaseLost(
-                    f"lease token {token} is no longer current; another worker took over",
-                    customer=self.customer_id,
-                )
+        with self.session(fence=token) as session:
             yield session
 
     def _touch(self, holder: str, token: int, values: dict[str, object]) -> bool:

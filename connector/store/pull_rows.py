@@ -126,9 +126,9 @@ class PullRowsMixin(TenantStoreBase):
                 session.add(run)
             return len(runs)
 
-    def save_run(self, run: SyncRun) -> SyncRun:
+    def save_run(self, run: SyncRun, fence: int | None = None) -> SyncRun:
         """Write the run's counters and status."""
-        with self.session() as session:
+        with self.session(fence) as session:
             merged = session.merge(run)
             return merged
 
@@ -154,9 +154,9 @@ class PullRowsMixin(TenantStoreBase):
 
     # call lists -----------------------------------------------------------------------
 
-    def upsert_call_lists(self, reports: Iterable[ReportListing]) -> None:
+    def upsert_call_lists(self, reports: Iterable[ReportListing], fence: int | None = None) -> None:
         """Record the folder's reports as active call lists (names may change in the CRM)."""
-        with self.session() as session:
+        with self.session(fence) as session:
             for report in reports:
                 existing = session.get(CallList, (self.customer_id, report.report_id))
                 call_list = existing or CallList(
@@ -180,10 +180,10 @@ class PullRowsMixin(TenantStoreBase):
                 stmt = stmt.where(CallList.active == True)  # noqa: E712
             return list(session.exec(stmt))
 
-    def retire_call_lists(self, keep: set[str]) -> list[str]:
+    def retire_call_lists(self, keep: set[str], fence: int | None = None) -> list[str]:
         """Retire active call lists whose report left the folder; drop their memberships."""
         retired: list[str] = []
-        with self.session() as session:
+        with self.session(fence) as session:
             for call_list in session.exec(select(CallList).where(CallList.active == True)):  # noqa: E712
                 if call_list.report_id in keep:
                     continue
@@ -197,9 +197,9 @@ class PullRowsMixin(TenantStoreBase):
                 retired.append(call_list.developer_name)
         return retired
 
-    def finish_call_list(self, report_id: str) -> int:
+    def finish_call_list(self, report_id: str, fence: int | None = None) -> int:
         """Stamp a fully read call list with its member count; returns the count."""
-        with self.session() as session:
+        with self.session(fence) as session:
             count = session.exec(
                 select(func.count())
                 .select_from(Membership)
@@ -237,6 +237,7 @@ class PullRowsMixin(TenantStoreBase):
         rows_read: int,
         mapped: Sequence[tuple[str, Mapping[str, str | None]]],
         rejects: Sequence[tuple[str, str]],
+        fence: int | None = None,
     ) -> PageOutcome:
         """Save one page of mapped rows and its checkpoint in a single transaction.
 
@@ -246,7 +247,7 @@ class PullRowsMixin(TenantStoreBase):
         """
         until = None if done else cursor
         keep_ids = [crm_id for crm_id, _ in mapped]
-        with self.session() as session:
+        with self.session(fence) as session:
             written, unchanged = self._write_prospects(session, run_id, mapped)
             added, removed = self._reconcile_members(
                 session, run_id, report_id, after, until, keep_ids
@@ -352,9 +353,9 @@ class PullRowsMixin(TenantStoreBase):
             )
         return len(new), len(gone)
 
-    def remove_orphan_prospects(self) -> int:
+    def remove_orphan_prospects(self, fence: int | None = None) -> int:
         """Delete prospects that no active call list holds any more; returns how many."""
-        with self.session() as session:
+        with self.session(fence) as session:
             member = exists().where(
                 col(Membership.customer_id) == col(Prospect.customer_id),
                 col(Membership.crm_id) == col(Prospect.crm_id),

@@ -11,14 +11,23 @@ list, and at the end prospects no call list holds any more are removed.
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from connector.crm.base import CrmAdapter, ReportRef
-from connector.errors import ConfigError, ConnectorError, CrmRateLimited, FieldMapError
+from connector.errors import (
+    ConfigError,
+    ConnectorError,
+    CrmRateLimited,
+    CrmRejected,
+    CrmTransient,
+    FieldMapError,
+    LeaseLost,
+)
 from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report, requested_columns
-from connector.store.models import SyncRun, utcnow
+from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
 from connector.store.tenant import TenantStore
 
@@ -55,6 +64,7 @@ class PullOptions:
     full: bool = False  # ignore an unfinished run's checkpoints and read everything anew
     suppressed: SuppressionCheck | None = None
     observer: PullObserver = field(default_factory=_SilentObserver)
+    fence: int | None = None  # the lease's fencing token: writes commit only while it holds
 
 
 def plan_reports(fm: FieldMap, crm: CrmAdapter) -> list[ReportRef]:
@@ -91,14 +101,18 @@ def pull(
 ) -> SyncRun:
     """Pull the customer's configured reports into the store; returns the finished run.
 
-    Raises the `ConnectorError` that stopped the run after recording it on the run.
+    A run that crashed or was stopped (API limits, budget, passing CRM trouble) is resumed
+    from its checkpoints; one that failed for a lasting reason is not, so the next run reads
+    everything again. A report the CRM refuses fails alone: the other reports are still read,
+    and the run then ends as failed. Raises the `ConnectorError` that ended the run after
+    recording it on the run (any other exception is recorded too, then re-raised).
     """
     options = options or PullOptions()
     store.ensure_customer()
     if options.full:
         store.abandon_unfinished_runs("pull")
     run = None if options.full else store.unfinished_run("pull")
-    if run is not None:
+    if run is not None and run.status in RESUMABLE:
         log.info("customer %s: resuming run %s (%s)", fm.customer, run.run_id, run.status)
         run.status, run.error, run.error_code, run.finished_at = "running", None, None, None
     else:
@@ -107,21 +121,26 @@ def pull(
 
     def checkpoint_run() -> None:
         _stamp(run, crm, base_calls)
-        store.save_run(run)
+        store.save_run(run, options.fence)
 
     try:
         _pull_reports(fm, store, crm, run, options, checkpoint_run)
-    except ConnectorError as exc:
-        run.status = "stopped" if isinstance(exc, CrmRateLimited) else "failed"
+    except Exception as exc:
+        run.status = "stopped" if isinstance(exc, CrmRateLimited | CrmTransient) else "failed"
         run.error_code = getattr(exc, "code", None) or type(exc).__name__
-        run.error = str(exc)
+        run.error = str(exc) if isinstance(exc, ConnectorError) else type(exc).__name__
         raise
     else:
         run.status = "succeeded"
     finally:
         run.finished_at = utcnow()
-        checkpoint_run()
+        if not isinstance(sys.exc_info()[1], LeaseLost):
+            checkpoint_run()
     return run
+
+
+#: Runs that ended this way are continued from their checkpoints by the next pull.
+RESUMABLE = frozenset({"running", "stopped"})
 
 
 def _stamp(run: SyncRun, crm: CrmAdapter, base_calls: int) -> None:
@@ -139,28 +158,56 @@ def _pull_reports(
     checkpoint_run: Callable[[], None],
 ) -> None:
     reports = plan_reports(fm, crm)
-    store.upsert_call_lists(as_listing(r) for r in reports)
-    retired = store.retire_call_lists(keep={r.id for r in reports})
+    store.upsert_call_lists((as_listing(r) for r in reports), options.fence)
+    retired = store.retire_call_lists({r.id for r in reports}, options.fence)
     if retired:
         log.info("customer %s: retired call lists %s", fm.customer, ", ".join(retired))
     run.reports = len(reports)
     checkpoints = store.checkpoints(run.run_id)
-    columns = requested_columns(fm)
+    failures: list[CrmRejected] = []
     for index, report in enumerate(reports):
         options.observer.report_started(report, index, len(reports))
         checkpoint = checkpoints.get(report.id)
         if checkpoint is not None and checkpoint.done:
             continue
-        after = checkpoint.last_key if checkpoint else None
-        rows_read = checkpoint.rows_read if checkpoint else 0
-        for page in crm.iter_report_pages(report, fm.prospect.id, columns, after):
-            rows_read += len(page.rows)
-            _save_page(fm, store, run, report, page, after, rows_read, options)
-            checkpoint_run()
-            options.observer.page_saved(report, rows_read, page.total)
-            after = page.cursor
-        options.observer.report_finished(report, store.finish_call_list(report.id))
-    run.prospects_removed += store.remove_orphan_prospects()
+        try:
+            _pull_report(fm, store, crm, run, options, report, checkpoint, checkpoint_run)
+        except CrmRejected as exc:  # this report's own trouble: read the others first
+            log.warning(
+                "customer %s: report %s failed: %s", fm.customer, report.developer_name, exc.code
+            )
+            failures.append(exc)
+    if len(failures) == 1:
+        raise failures[0]
+    if failures:
+        names = ", ".join(f"{f.report} [{f.code}]" for f in failures)
+        raise CrmRejected(
+            f"{len(failures)} of {len(reports)} reports failed: {names}; the others were synced",
+            code=failures[0].code,
+            customer=fm.customer,
+        )
+    run.prospects_removed += store.remove_orphan_prospects(options.fence)
+
+
+def _pull_report(
+    fm: FieldMap,
+    store: TenantStore,
+    crm: CrmAdapter,
+    run: SyncRun,
+    options: PullOptions,
+    report: ReportRef,
+    checkpoint: Checkpoint | None,
+    checkpoint_run: Callable[[], None],
+) -> None:
+    after = checkpoint.last_key if checkpoint else None
+    rows_read = checkpoint.rows_read if checkpoint else 0
+    for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm), after):
+        rows_read += len(page.rows)
+        _save_page(fm, store, run, report, page, after, rows_read, options)
+        checkpoint_run()
+        options.observer.page_saved(report, rows_read, page.total)
+        after = page.cursor
+    options.observer.report_finished(report, store.finish_call_list(report.id, options.fence))
 
 
 def _save_page(
@@ -185,6 +232,7 @@ def _save_page(
             continue
         mapped.append((result.crm_id, result.fields))
     outcome = store.save_page(
+        fence=options.fence,
         run_id=run.run_id,
         report_id=report.id,
         after=after,

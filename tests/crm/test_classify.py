@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector.crm.salesforce.classify import Verdict, classify
-from connector.crm.salesforce.reports import decode_rows, run_body
+from connector.crm.salesforce.reports import decode_rows, keyset_problem, run_body
 
 
 @pytest.mark.parametrize(
@@ -117,3 +117,21 @@ def test_decoding_keeps_only_requested_columns_in_their_order() -> None:
         {"CONTACT_ID": "003A", "EMAIL": None, "AMOUNT": 1.0}
     ]
     assert decode_rows(result, ["CONTACT_ID"]) == [{"CONTACT_ID": "003A"}]
+
+
+@pytest.mark.parametrize(
+    ("ids", "after", "problem"),
+    [
+        (["003A", "003B", "003C"], None, None),
+        (["003B", "003C"], "003A", None),
+        (["003a", "003B"], None, "not in strictly increasing"),  # case-insensitive order
+        (["003B", "003B"], None, "not in strictly increasing"),  # a tie would repeat a row
+        (["003A"], "003A", "not in strictly increasing"),  # not past the cursor
+        ([], "003A", None),
+    ],
+)
+def test_a_page_must_continue_the_keyset_in_binary_id_order(
+    ids: list[str], after: str | None, problem: str | None
+) -> None:
+    found = keyset_problem([{"ID": i} for i in ids], "ID", after)
+    assert (found is None) if problem is None else (problem in (found or ""))

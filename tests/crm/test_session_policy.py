@@ -162,3 +162,18 @@ def test_given_reads_spent_their_budget_then_write_back_may_still_use_the_reserv
         ),
     )
     assert len(responses.calls) == 2
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_given_retry_after_longer_than_the_patience_then_it_stops_for_the_scheduler() -> None:
+    responses.get(
+        QUERY, json=error("SERVER_UNAVAILABLE"), status=503, headers={"Retry-After": "3600"}
+    )
+    sleeps: list[float] = []
+    session, _ = make_session(sleeps, max_wait=60.0)
+
+    with pytest.raises(CrmTransient) as stopped:
+        query(session)
+    assert stopped.value.retry_after == 3600
+    assert sleeps == []
+    assert len(responses.calls) == 1

@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.crm.salesforce.session import ApiBudget
-from connector.errors import CrmRateLimited
+from connector.errors import CrmRateLimited, CrmRejected
 from connector.sandbox import FaultRule
 from connector.store import TenantStore, make_engine
 from connector.store.models import Checkpoint, Membership, Prospect
 from connector.sync.pull import PullOptions, pull
 from tests.conftest import REPO
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
-from tests.e2e.truth import assert_store_matches_org, folder_reports
+from tests.e2e.truth import assert_store_matches_org, folder_reports, report_member_ids
 
 
 def no_sleep(_seconds: float) -> None:
@@ -190,4 +190,51 @@ def test_a_full_sync_starts_afresh_and_marks_a_crashed_run_abandoned(
 
     assert run.run_id != crashed.run_id and run.full and run.status == "succeeded"
     assert small.store.get_run(crashed.run_id).status == "abandoned"  # type: ignore[union-attr]
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_a_report_with_or_logic_over_the_row_cap_lands_whole_and_stays_still(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    reports = {r.developer_name: r for r in folder_reports(fresh_sandbox.org, "Call_Lists")}
+    webinar, big = reports["Webinar_Attendees"], reports["Enterprise_Contacts"]
+    webinar.report_boolean_filter = "1 OR 2"
+    for contact_id in sorted(big.members)[:2000]:
+        webinar.members.add(contact_id)
+    assert len(report_member_ids(fresh_sandbox.org, webinar)) > 2000
+
+    first = pull(small.fm, small.store, small.crm())
+    second = pull(small.fm, small.store, small.crm())
+
+    assert first.status == second.status == "succeeded"
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+    assert second.memberships_added == second.memberships_removed == 0
+
+
+def test_one_failing_report_does_not_hold_back_the_others_or_later_runs(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    reports = {r.developer_name: r for r in folder_reports(fresh_sandbox.org, "Call_Lists")}
+    broken, big = reports["Webinar_Attendees"], reports["Enterprise_Contacts"]
+    fresh_sandbox.org.set_faults(
+        [
+            FaultRule(
+                endpoint=f"/analytics/reports/{broken.id}$", status=400, error_code="BAD_REQUEST"
+            )
+        ]
+    )
+    with pytest.raises(CrmRejected) as failed:
+        pull(small.fm, small.store, small.crm(sleep=no_sleep))
+    assert "Webinar_Attendees" in str(failed.value)
+    assert set(small.store.prospect_ids_in(big.id))  # the other reports were still synced
+    assert small.store.list_runs()[0].status == "failed"
+
+    gone = sorted(big.members)[5]
+    del fresh_sandbox.org.contacts[gone]
+    fresh_sandbox.org.clear_faults()
+    run = pull(small.fm, small.store, small.crm())
+
+    assert run.run_id != small.store.list_runs()[1].run_id  # a failed run is not resumed
+    assert run.status == "succeeded"
+    assert gone not in {p.crm_id for p in small.store.prospects()}
     assert_store_matches_org(small.store, fresh_sandbox.org)

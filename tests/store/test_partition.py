@@ -120,3 +120,45 @@ def test_the_prospects_table_has_exactly_the_field_maps_store_fields() -> None:
     columns = {c.name for c in Prospect.__table__.columns} - bookkeeping  # type: ignore[attr-defined]
     assert tuple(STORE_FIELDS) == PROSPECT_FIELDS
     assert columns == set(PROSPECT_FIELDS)
+
+
+def test_a_worker_whose_lease_was_taken_over_cannot_save_a_page(engine: Engine) -> None:
+    from datetime import timedelta
+
+    from connector.errors import LeaseLost
+    from connector.store.models import utcnow
+
+    store = TenantStore(engine, "acme")
+    store.ensure_customer()
+    run = store.start_run("pull")
+    stale = store.acquire_lease(
+        "worker-a", timedelta(seconds=1), now=utcnow() - timedelta(minutes=5)
+    )
+    fresh = store.acquire_lease("worker-b", timedelta(minutes=5))
+    assert stale is not None and fresh is not None and fresh > stale
+
+    with pytest.raises(LeaseLost):
+        store.save_page(
+            run_id=run.run_id,
+            report_id="00O000000000001AAA",
+            after=None,
+            cursor="003A",
+            done=True,
+            rows_read=1,
+            mapped=[("003A", {"email": "a@example.com"})],
+            rejects=[],
+            fence=stale,
+        )
+    assert store.count(Prospect) == 0
+    store.save_page(
+        run_id=run.run_id,
+        report_id="00O000000000001AAA",
+        after=None,
+        cursor="003A",
+        done=True,
+        rows_read=1,
+        mapped=[("003A", {"email": "a@example.com"})],
+        rejects=[],
+        fence=fresh,
+    )
+    assert store.count(Prospect) == 1

@@ -85,14 +85,25 @@ class SalesforceAdapter:
         id_column: str,
         columns: Sequence[str],
         after: str | None = None,
+        *,
+        prefetch: bool = True,
     ) -> Iterator[ReportPage]:
         """Yield pages of at most 2,000 rows in id order, each ending at its cursor.
 
-        While the caller maps and stores one page, the next one is already being fetched
+        With `prefetch`, the next page is fetched while the caller maps and stores this one
         (one request in flight at most, so memory holds two pages whatever the report size).
+        Closing the generator early stops the in-flight request's retries.
         """
         saved = self.describe_report(report).get("reportMetadata") or {}
         requested = [id_column, *[c for c in columns if c != id_column]]
+        self.session.resume()
+        if not prefetch:
+            while True:
+                page = self._fetch_page(report, saved, id_column, requested, after)
+                yield page
+                if page.done:
+                    return
+                after = page.cursor
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-prefetch") as pool:
             pending = pool.submit(self._fetch_page, report, saved, id_column, requested, after)
             try:
@@ -106,7 +117,8 @@ class SalesforceAdapter:
                     if page.done:
                         return
             finally:
-                pending.cancel()
+                if not pending.cancel() and not pending.done():
+                    self.session.abort()
 
     def _fetch_page(
         self,
@@ -127,14 +139,15 @@ class SalesforceAdapter:
         )
         rows = rpt.decode_rows(result, requested)
         done = bool(result.get("allData", True)) or not rows
-        cursor = str(rows[-1][id_column]) if rows else after
-        if not done and cursor == after:
+        problem = rpt.keyset_problem(rows, id_column, after)
+        if problem:
             raise CrmRejected(
-                f"paging by {id_column} made no progress after {after!r}",
-                code="PAGING_STALLED",
+                f"{problem}; stopping rather than risk skipping rows",
+                code="PAGING_ORDER",
                 customer=self.customer,
                 report=report.developer_name,
             )
+        cursor = str(rows[-1][id_column]) if rows else after
         return ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
 
     def _rest(self, kind: str, path: str, *, report: str | None = None, **kwargs: Any) -> Any:

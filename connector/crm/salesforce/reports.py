@@ -38,6 +38,28 @@ def run_body(
     return {"reportMetadata": body}
 
 
+def keyset_problem(
+    rows: Sequence[Mapping[str, Any]], id_column: str, after: str | None
+) -> str | None:
+    """Why a page cannot continue the keyset, or None when its ids strictly increase past `after`.
+
+    Paging and reconciliation rely on the CRM sorting and filtering the id column in the
+    same (binary) order; a page that breaks it would otherwise lose or repeat rows silently.
+    """
+    previous = after
+    for row in rows:
+        current = row.get(id_column)
+        if not isinstance(current, str) or not current:
+            return f"a row has no value in the id column {id_column}"
+        if previous is not None and not current > previous:
+            return (
+                f"rows are not in strictly increasing {id_column} order "
+                f"({current!r} came after {previous!r})"
+            )
+        previous = current
+    return None
+
+
 def cell_value(cell: Mapping[str, Any]) -> Any:
     """The raw value of a report cell (currency objects give their amount)."""
     value = cell.get("value")

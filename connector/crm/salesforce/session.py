@@ -9,7 +9,9 @@ Every call goes through `SalesforceSession.call`, which
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,8 +21,9 @@ from simple_salesforce import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 from tenacity import (
     Retrying,
-    retry_if_exception_type,
+    retry_if_exception,
     stop_after_attempt,
+    stop_when_event_set,
     wait_exception,
     wait_random_exponential,
 )
@@ -110,6 +113,7 @@ class SalesforceSession:
         self._max_wait = max_wait
         self._sleep = sleep
         self._sf: Salesforce | None = None
+        self._aborted = threading.Event()
 
     @property
     def sf(self) -> Salesforce:
@@ -130,14 +134,29 @@ class SalesforceSession:
     def call(self, kind: str, fn: Callable[[Salesforce], T], *, report: str | None = None) -> T:
         """Run `fn(sf)` under the policy; `kind` labels the call in the counters."""
         retrying = Retrying(
-            stop=stop_after_attempt(self._max_attempts),
+            stop=stop_after_attempt(self._max_attempts) | stop_when_event_set(self._aborted),
             wait=wait_exception(_retry_after)
             + wait_random_exponential(multiplier=0.5, max=self._max_wait),
-            retry=retry_if_exception_type(CrmTransient),
+            retry=retry_if_exception(self._worth_retrying),
             sleep=self._sleep,
             reraise=True,
         )
         return retrying(self._call_once, kind, fn, report)
+
+    def abort(self) -> None:
+        """Stop retrying calls in flight (their caller has gone away)."""
+        self._aborted.set()
+
+    def resume(self) -> None:
+        """Allow retries again after `abort` (a new request stream begins)."""
+        self._aborted.clear()
+
+    def _worth_retrying(self, exc: BaseException) -> bool:
+        """Transient errors are retried here unless the CRM asks for a longer wait than
+        `max_wait`: then the run stops and the scheduler comes back after that wait."""
+        if not isinstance(exc, CrmTransient):
+            return False
+        return (exc.retry_after or 0) <= self._max_wait
 
     def _call_once(self, kind: str, fn: Callable[[Salesforce], T], report: str | None) -> T:
         if self.budget is not None:
@@ -159,7 +178,7 @@ class SalesforceSession:
                 raise self._translate(
                     verdict.verdict, verdict.code, verdict.message, exc.status, report
                 ) from exc
-            except (requests.ConnectionError, requests.Timeout) as exc:
+            except (requests.RequestException, json.JSONDecodeError) as exc:
                 self._count(kind, sent_before)
                 raise CrmTransient(
                     f"network error talking to Salesforce: {type(exc).__name__}",
