@@ -137,7 +137,7 @@ def test_a_worker_whose_lease_was_taken_over_cannot_save_a_page(engine: Engine) 
     fresh = store.acquire_lease("worker-b", timedelta(minutes=5))
     assert stale is not None and fresh is not None and fresh > stale
 
-    with pytest.raises(LeaseLost):
+    def save(fence: int) -> None:
         store.save_page(
             run_id=run.run_id,
             report_id="00O000000000001AAA",
@@ -147,18 +147,11 @@ def test_a_worker_whose_lease_was_taken_over_cannot_save_a_page(engine: Engine) 
             rows_read=1,
             mapped=[("003A", {"email": "a@example.com"})],
             rejects=[],
-            fence=stale,
+            fence=fence,
         )
+
+    with pytest.raises(LeaseLost):
+        save(stale)
     assert store.count(Prospect) == 0
-    store.save_page(
-        run_id=run.run_id,
-        report_id="00O000000000001AAA",
-        after=None,
-        cursor="003A",
-        done=True,
-        rows_read=1,
-        mapped=[("003A", {"email": "a@example.com"})],
-        rejects=[],
-        fence=fresh,
-    )
+    save(fresh)
     assert store.count(Prospect) == 1
