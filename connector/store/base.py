@@ -25,6 +25,8 @@ from connector.store.models import TENANT_TABLES, Lease, TenantRow
 from connector.store.rls import enter_tenant
 
 CUSTOMER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
+#: Words the web app's routes use (`/hooks/salesforce/{customer}`, `/hooks/{customer}/resync`).
+RESERVED_CUSTOMER_IDS = frozenset({"salesforce", "resync", "api", "hooks", "healthz", "metrics"})
 _SESSION_KEY = "connector.customer_id"
 
 
@@ -34,6 +36,8 @@ def check_customer_id(customer_id: str) -> str:
         raise PartitionViolation(
             f"invalid customer id {customer_id!r}: use 2-63 lowercase letters, digits, - or _"
         )
+    if customer_id in RESERVED_CUSTOMER_IDS:
+        raise PartitionViolation(f"customer id {customer_id!r} is reserved; choose another")
     return customer_id
 
 

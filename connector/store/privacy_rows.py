@@ -20,6 +20,7 @@ from connector.store.models import (
     TENANT_TABLES,
     Activity,
     AuditEvent,
+    Checkpoint,
     Membership,
     Prospect,
     RejectedRow,
@@ -34,6 +35,8 @@ SUBJECT_TABLES: dict[type[TenantRow], str] = {
     Activity: "prospect_crm_id",
     RejectedRow: "crm_id",
 }
+#: Forgetting also drops resume cursors that are the person's id (the report is re-read).
+FORGET_TABLES: dict[type[TenantRow], str] = {**SUBJECT_TABLES, Checkpoint: "last_key"}
 _CHUNK = 500
 
 
@@ -102,9 +105,9 @@ class PrivacyMixin(TenantStoreBase):
 
         One transaction. Returns rows deleted per table name.
         """
-        deleted = {table_name(model): 0 for model in SUBJECT_TABLES}
+        deleted = {table_name(model): 0 for model in FORGET_TABLES}
         with self.session() as session:
-            for model, column in SUBJECT_TABLES.items():
+            for model, column in FORGET_TABLES.items():
                 for batch in _chunks(sorted(set(crm_ids))):
                     result = session.execute(
                         delete(model).where(col(getattr(model, column)).in_(batch))

@@ -178,3 +178,26 @@ def test_a_key_derived_from_the_secret_ring_keeps_matching_after_a_new_ring_key_
 
 def test_subject_repr_hides_the_identifier() -> None:
     assert "example" not in repr(Subject("email", "a@example.com"))
+
+
+@pytest.mark.usefixtures("suppression_key")
+def test_forgetting_drops_a_resume_cursor_that_is_the_persons_id(sqlite_engine: Engine) -> None:
+    from connector.store.models import Checkpoint
+
+    store = seed_customer(sqlite_engine, "acme")
+    run = store.start_run("pull")
+    store.save_page(
+        run_id=run.run_id,
+        report_id="00O000000000009AAA",
+        after=None,
+        cursor=ADA.crm_id,
+        done=False,
+        rows_read=1,
+        mapped=[(ADA.crm_id, {"email": ADA.email})],
+        rejects=[],
+    )
+    forget_subject(store, parse_subject("crm_id", ADA.crm_id), "cli:ops")
+
+    with store.session() as session:
+        cursors = [c.last_key for c in session.exec(select(Checkpoint))]
+    assert ADA.crm_id not in cursors

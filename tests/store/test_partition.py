@@ -73,7 +73,9 @@ def test_writing_another_customers_row_is_a_partition_violation(engine: Engine) 
     assert TenantStore(engine, "beta").count(Prospect) == 0
 
 
-@pytest.mark.parametrize("bad", ["", "A", "Acme", "a b", "../x", "x" * 80, "acme;drop"])
+@pytest.mark.parametrize(
+    "bad", ["", "A", "Acme", "a b", "../x", "x" * 80, "acme;drop", "salesforce", "resync"]
+)
 def test_invalid_customer_ids_are_refused(sqlite_engine: Engine, bad: str) -> None:
     with pytest.raises(PartitionViolation):
         TenantStore(sqlite_engine, bad)
