@@ -78,7 +78,7 @@ def run_table(run: SyncRun, title: str) -> Table:
         ("reports (call lists)", run.reports),
         ("rows read", run.rows_read),
         ("prospects written", run.prospects_written),
-        ("prospects unchanged", run.prospects_unchanged),
+        ("rows already current (not rewritten)", run.prospects_unchanged),
         ("prospects removed", run.prospects_removed),
         ("memberships added / removed", f"{run.memberships_added} / {run.memberships_removed}"),
         ("rows rejected", run.rejected),
