@@ -20,8 +20,11 @@ reaches a message, a log line or an exception.
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 
-_secrets: set[str] = set()
+#: The most recent secrets seen (access tokens are renewed all day: keep a bounded window).
+_MAX_SECRETS = 512
+_secrets: OrderedDict[str, None] = OrderedDict()
 _secrets_lock = threading.Lock()
 
 
@@ -29,7 +32,10 @@ def register_secret(value: str | None) -> None:
     """Remember a secret value so that `scrub` removes it from every message."""
     if value and len(value) >= 8:
         with _secrets_lock:
-            _secrets.add(value)
+            _secrets[value] = None
+            _secrets.move_to_end(value)
+            while len(_secrets) > _MAX_SECRETS:
+                _secrets.popitem(last=False)
 
 
 def scrub(text: str) -> str:

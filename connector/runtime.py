@@ -13,7 +13,7 @@ from connector.config import Settings
 from connector.crm.salesforce.adapter import SalesforceAdapter
 from connector.crm.salesforce.session import ApiBudget, SalesforceSession
 from connector.crm.salesforce.token_store import StoredTokenSource
-from connector.errors import AuthError
+from connector.errors import AuthError, ConfigError
 from connector.fieldmap import FieldMap
 from connector.store.tenant import TenantStore
 from connector.sync.pull import SuppressionCheck
@@ -41,6 +41,12 @@ def connect_crm(
             customer=fm.customer,
         )
     customer = store.get_customer()
+    if customer is not None and customer.status == "paused":
+        raise ConfigError(
+            f"the customer is paused ({customer.status_reason or 'no reason recorded'}); "
+            "nothing is synced or pushed while it is paused",
+            customer=fm.customer,
+        )
     if customer is not None and customer.status == "reconnect_needed":
         raise AuthError(
             f"reconnect needed ({customer.status_reason or 'the CRM refused the grant'}); run "

@@ -16,7 +16,10 @@ from connector.cli.common import console, err_console, open_store
 from connector.cli.privacy_cmds import audited
 from connector.cli.progress import summary_table
 from connector.config import get_settings
+from connector.errors import StoreError
 from connector.fieldmap import load_field_map
+from connector.runtime import connect_crm, suppression_check
+from connector.schedule.leases import hold_lease
 from connector.store.models import SyncRun
 from connector.sync.activities import ActivityIn, describe_errors
 from connector.sync.push import plan_push, push, record_activities
@@ -81,7 +84,8 @@ def import_activities(
     if dry_run:
         console.print(f"{len(activities)} activities are valid; nothing stored (--dry-run)")
         return
-    result = record_activities(open_store(customer), activities)
+    store = open_store(customer)
+    result = record_activities(store, activities, suppression_check(store))
     console.print(
         f"{customer}: {result.created} new, {result.updated} updated, "
         f"{result.requeued} changed after push (queued again), {result.unchanged} unchanged"
@@ -131,8 +135,6 @@ def push_command(
     trigger: str = typer.Option("manual", hidden=True),
 ) -> None:
     """Write pending call and email activities back to the CRM as Tasks (upsert, exactly once)."""
-    from connector.runtime import connect_crm
-
     settings = get_settings()
     fm = load_field_map(customer, settings.field_maps_dir)
     store = open_store(customer, settings)
@@ -141,7 +143,14 @@ def push_command(
         console.print_json(data={"object": fm.activities.object, "records": records})
         console.print(f"{len(records)} Task records would be upserted; nothing sent (--dry-run)")
         return
-    run = push(fm, store, connect_crm(fm, store, settings), limit=limit, trigger=trigger)
+    crm = connect_crm(fm, store, settings)
+    with hold_lease(store) as lease:
+        if lease is None:
+            raise StoreError(
+                "another worker is syncing or pushing this customer right now; try again later",
+                customer=customer,
+            )
+        run = push(fm, store, crm, limit=limit, trigger=trigger)
     console.print(push_table(run, f"push for {customer}"))
 
 

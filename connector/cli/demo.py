@@ -111,7 +111,7 @@ def _push_sample_activities(
         )
         for i, p in enumerate(prospects)
     ]
-    record_activities(store, sample)
+    record_activities(store, sample, suppression_check(store))
     crm = connect_crm(fm, store, settings, vault=vault)
     run = push(fm, store, crm, trigger="demo")
     console.print(push_table(run, "push"))

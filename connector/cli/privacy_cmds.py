@@ -194,7 +194,7 @@ def forget(
     subject = _subject(email, phone, crm_id, region)
     if subject is None:
         raise typer.BadParameter("give one of --email, --phone or --crm-id")
-    outcome = forget_subject(open_store(customer), subject, cli_actor())
+    outcome = forget_subject(open_store(customer), subject, cli_actor(), region=region)
     deleted = ", ".join(f"{table} {count}" for table, count in outcome.deleted.items())
     console.print(
         f"forgot a subject of {customer} by {outcome.kind}: {outcome.prospects} prospect "

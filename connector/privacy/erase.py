@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.engine import Engine
 
-from connector.errors import ConfigError, ConnectorError
+from connector.errors import ConfigError, ConnectorError, StoreError
 from connector.privacy.audit import record_audit
 from connector.privacy.revoke import Revoker, revoke_crm_tokens
 from connector.privacy.settings import MAX_ERASURE_DELAY
@@ -69,6 +69,10 @@ def due_time(on: date | datetime | None, now: datetime) -> datetime:
     return max(due, now)
 
 
+#: How long an erasure holds the customer's lease (the partition is deleted well within it).
+ERASURE_LEASE = timedelta(minutes=10)
+
+
 def request_erasure(
     engine: Engine,
     customer_id: str,
@@ -101,6 +105,14 @@ def erase_customer(
     deleted); a failed revocation is only reported in the outcome.
     """
     revoke = revoke or revoke_crm_tokens
+    store = TenantStore(engine, customer_id)
+    # every sync and push holds the customer's lease: taking it means none is running, and
+    # none can start until the partition (lease row included) is gone
+    if store.acquire_lease("erasure", ERASURE_LEASE) is None:
+        raise StoreError(
+            "a sync or push of this customer is running; the erasure runs when it has finished",
+            customer=customer_id,
+        )
     revoke_error = revoke(engine, customer_id)
     tables = AdminStore(engine).erase_partition(
         customer_id, done_at=as_utc(now or utcnow()), revoke_error=revoke_error

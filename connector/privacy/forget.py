@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from connector.privacy.audit import build_audit_event
-from connector.privacy.subjects import Subject, matching_crm_ids
+from connector.privacy.subjects import Subject, matching_crm_ids, normalize_crm_id
 from connector.privacy.suppression import SuppressionKeys, load_suppression_keys
 from connector.store.tenant import TenantStore
 
@@ -31,21 +31,30 @@ class ForgetOutcome:
 
 
 def forget_subject(
-    store: TenantStore, subject: Subject, actor: str, keys: SuppressionKeys | None = None
+    store: TenantStore,
+    subject: Subject,
+    actor: str,
+    keys: SuppressionKeys | None = None,
+    *,
+    region: str | None = None,
 ) -> ForgetOutcome:
     """Delete every row about `subject` in the customer's store and suppress them for good.
 
     Works (and suppresses) even when nothing matches yet: the person may arrive in a later
     sync. Raises ConfigError when no suppression key is configured (see `suppression`),
-    StoreError when the store fails.
+    StoreError when the store fails. `region` reads stored phone numbers written without a
+    country code (as the field map's phone region would).
     """
     if keys is None:
         keys = load_suppression_keys(create_local=store.engine.dialect.name == "sqlite")
     rows = store.contact_rows()
-    crm_ids = matching_crm_ids(subject, rows)
+    crm_ids = matching_crm_ids(subject, rows, region)
     prospects = sum(1 for row in rows if row["crm_id"] in crm_ids)
     suppressions = {(keys.hash(subject), subject.kind)}
-    suppressions |= {(keys.hash(Subject("crm_id", crm_id)), "crm_id") for crm_id in crm_ids}
+    suppressions |= {
+        (keys.hash(Subject("crm_id", normalize_crm_id(crm_id) or crm_id)), "crm_id")
+        for crm_id in crm_ids
+    }
     audit = build_audit_event(
         store.customer_id,
         actor,

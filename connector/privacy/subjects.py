@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 import phonenumbers
 
+from connector.crm.salesforce.ids import to_18
 from connector.errors import ConfigError
 
 SubjectKind = Literal["email", "phone", "crm_id"]
@@ -52,9 +53,10 @@ def normalize_phone(text: str | None, region: str | None = None) -> str | None:
 
 
 def normalize_crm_id(text: str | None) -> str | None:
-    """A CRM record id, trimmed; None when empty or holding spaces."""
+    """A CRM record id, trimmed, 15-character Salesforce ids in their 18-character form;
+    None when empty or holding spaces."""
     value = (text or "").strip()
-    return value if value and " " not in value else None
+    return to_18(value) if value and " " not in value else None
 
 
 @dataclass(frozen=True)
@@ -88,26 +90,32 @@ def parse_subject(kind: str, raw: str, *, region: str | None = None) -> Subject:
     return Subject(kind, value)  # type: ignore[arg-type]
 
 
-def row_subjects(crm_id: str | None, fields: Mapping[str, Any]) -> list[Subject]:
-    """Every identifier of a prospect row (its CRM id, email and phones), normalized."""
+def row_subjects(
+    crm_id: str | None, fields: Mapping[str, Any], region: str | None = None
+) -> list[Subject]:
+    """Every identifier of a prospect row (its CRM id, email and phones), normalized.
+
+    `region` reads phones stored without a country code (E.164 ones need none)."""
     found: list[Subject] = []
     if (value := normalize_crm_id(crm_id)) is not None:
         found.append(Subject("crm_id", value))
     if (value := normalize_email(fields.get("email"))) is not None:
         found.append(Subject("email", value))
     for name in PHONE_FIELDS:
-        if (value := normalize_phone(fields.get(name))) is not None:
+        if (value := normalize_phone(fields.get(name), region)) is not None:
             found.append(Subject("phone", value))
     return found
 
 
-def matching_crm_ids(subject: Subject, rows: Iterable[Mapping[str, Any]]) -> set[str]:
+def matching_crm_ids(
+    subject: Subject, rows: Iterable[Mapping[str, Any]], region: str | None = None
+) -> set[str]:
     """The CRM ids of the prospect rows (dicts with `crm_id` and contact fields) `subject` matches.
 
     A CRM id always matches itself, even with no prospect row left (activities may outlive it).
     """
     matched = {subject.value} if subject.kind == "crm_id" else set()
     for row in rows:
-        if subject in row_subjects(row.get("crm_id"), row):
+        if subject in row_subjects(row.get("crm_id"), row, region):
             matched.add(row["crm_id"])
     return matched

@@ -43,10 +43,11 @@ class RecordResult:
     updated: int = 0  # changed while still waiting to be pushed
     requeued: int = 0  # changed after a push (or a parked failure): pending again
     unchanged: int = 0
+    suppressed: int = 0  # about a forgotten person: dropped, never stored
 
     @property
     def total(self) -> int:
-        return self.created + self.updated + self.requeued + self.unchanged
+        return self.created + self.updated + self.requeued + self.unchanged + self.suppressed
 
 
 @dataclass(frozen=True)

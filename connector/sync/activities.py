@@ -37,6 +37,11 @@ _CALL_TYPE = {"inbound": "Inbound", "outbound": "Outbound"}
 Text255 = Annotated[str, Field(min_length=1, max_length=SUBJECT_LIMIT)]
 
 
+#: A call longer than a week is a data error, and the CRM's integer field could not hold much more.
+MAX_CALL_SECONDS = 7 * 24 * 3600
+EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
+
+
 class ActivityIn(BaseModel):
     """A call or email made on the platform, as handed to `record_activities`.
 
@@ -52,14 +57,20 @@ class ActivityIn(BaseModel):
     prospect_crm_id: Annotated[str, Field(pattern=CRM_ID)]
     occurred_at: AwareDatetime
     direction: Literal["inbound", "outbound"] | None = None
-    duration_seconds: Annotated[int, Field(ge=0)] | None = None
+    duration_seconds: Annotated[int, Field(ge=0, le=MAX_CALL_SECONDS)] | None = None
     outcome: Text255 | None = None
     subject: Text255 | None = None
 
     @field_validator("occurred_at")
     @classmethod
     def _to_utc(cls, value: AwareDatetime) -> AwareDatetime:
-        return value.astimezone(UTC)
+        try:
+            moment = value.astimezone(UTC)
+        except OverflowError:
+            raise ValueError("occurred_at is out of range") from None
+        if not EARLIEST_YEAR <= moment.year <= LATEST_YEAR:
+            raise ValueError(f"occurred_at must fall between {EARLIEST_YEAR} and {LATEST_YEAR}")
+        return moment
 
     @field_validator("duration_seconds")
     @classmethod

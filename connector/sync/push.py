@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Any
 
 from connector.crm.base import CrmAdapter
@@ -22,6 +23,7 @@ from connector.store.activities import MarkOutcome, RecordResult
 from connector.store.models import SyncRun, utcnow
 from connector.store.tenant import TenantStore
 from connector.sync.activities import ActivityIn, to_task_record
+from connector.sync.pull import SuppressionCheck
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +33,27 @@ BATCH_SIZE = 200
 BatchCallback = Callable[[MarkOutcome], None]
 
 
-def record_activities(store: TenantStore, activities: Iterable[ActivityIn]) -> RecordResult:
+def record_activities(
+    store: TenantStore,
+    activities: Iterable[ActivityIn],
+    suppressed: SuppressionCheck | None = None,
+) -> RecordResult:
     """Queue activities for write-back (all in one transaction).
 
     Identical content again is a no-op; changed content updates a pending activity, or puts
-    a pushed or parked one back to pending so the next push updates its Task. Raises
-    StoreError when the store refuses.
+    a pushed or parked one back to pending so the next push updates its Task. Activities
+    about a forgotten person (`suppressed` matches their CRM id) are dropped, never stored.
+    Raises StoreError when the store refuses.
     """
-    return store.record_activities(activity.store_fields() for activity in activities)
+    keep: list[ActivityIn] = []
+    dropped = 0
+    for activity in activities:
+        if suppressed is not None and suppressed(activity.prospect_crm_id, {}):
+            dropped += 1
+        else:
+            keep.append(activity)
+    result = store.record_activities(activity.store_fields() for activity in keep)
+    return replace(result, suppressed=dropped)
 
 
 def plan_push(

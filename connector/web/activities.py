@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from connector.privacy.audit import record_audit
+from connector.runtime import suppression_check
 from connector.sync.activities import ActivityIn
 from connector.sync.push import record_activities
 from connector.web.problems import Problem
@@ -38,9 +39,13 @@ async def post_activities(
 ) -> JSONResponse:
     """Record up to 1,000 activities; answers what was created, updated or unchanged."""
     store = tenant_store(request, customer)
-    if await run_in_threadpool(store.get_customer) is None:
+    row = await run_in_threadpool(store.get_customer)
+    if row is None:
         raise Problem(404, "no such customer")
-    result = await run_in_threadpool(record_activities, store, activities)
+    if row.status == "paused":
+        raise Problem(409, "the customer is paused (offboarding); activities are not accepted")
+    check = await run_in_threadpool(suppression_check, store)
+    result = await run_in_threadpool(record_activities, store, activities, check)
     await run_in_threadpool(
         record_audit, store, "web:platform", "activities_import", {"count": len(activities)}
     )
@@ -51,6 +56,7 @@ async def post_activities(
             "updated": result.updated,
             "requeued": result.requeued,
             "unchanged": result.unchanged,
+            "suppressed": result.suppressed,
         },
         status_code=202,
     )

@@ -30,10 +30,12 @@ def test_the_authorize_url_asks_for_s256_pkce_and_the_offline_scopes() -> None:
     assert len(query["code_challenge"]) == 43
 
 
-def _redirect_with(params: dict[str, str]) -> object:
+def _redirect_with(params: dict[str, str], echo_state: bool = False) -> object:
     def open_url(url: str) -> None:
-        redirect = parse_qs(urlsplit(url).query)["redirect_uri"][0]
-        response = requests.get(f"{redirect}?{urlencode(params)}", timeout=5)
+        query = parse_qs(urlsplit(url).query)
+        redirect = query["redirect_uri"][0]
+        sent = {**params, "state": query["state"][0]} if echo_state else params
+        response = requests.get(f"{redirect}?{urlencode(sent)}", timeout=5)
         assert response.status_code == 200
 
     return open_url
@@ -58,9 +60,23 @@ def test_given_the_user_denies_access_then_auth_error_access_denied() -> None:
             client_id="c",
             port=0,
             timeout=5,
-            open_url=_redirect_with({"error": "access_denied", "error_description": "denied"}),
+            open_url=_redirect_with(
+                {"error": "access_denied", "error_description": "denied"}, echo_state=True
+            ),
         )
     assert caught.value.code == "access_denied"
+
+
+def test_given_an_error_redirect_without_our_state_then_it_is_refused_as_forged() -> None:
+    with pytest.raises(AuthError) as caught:
+        run_web_login(
+            login_url=LOGIN,
+            client_id="c",
+            port=0,
+            timeout=5,
+            open_url=_redirect_with({"error": "access_denied", "state": "\u00e9t\u00e9"}),
+        )
+    assert caught.value.code == "state_mismatch"
 
 
 def test_given_no_callback_within_the_timeout_then_auth_error_timeout() -> None:

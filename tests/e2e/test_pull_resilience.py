@@ -238,3 +238,11 @@ def test_one_failing_report_does_not_hold_back_the_others_or_later_runs(
     assert run.status == "succeeded"
     assert gone not in {p.crm_id for p in small.store.prospects()}
     assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_a_paused_customer_is_neither_pulled_nor_pushed(small: Customer) -> None:
+    from connector.errors import ConfigError
+
+    small.store.set_customer_status("paused", "erasure due 2026-12-01")
+    with pytest.raises(ConfigError, match="paused"):
+        small.crm()

@@ -201,3 +201,29 @@ def test_forgetting_drops_a_resume_cursor_that_is_the_persons_id(sqlite_engine: 
     with store.session() as session:
         cursors = [c.last_key for c in session.exec(select(Checkpoint))]
     assert ADA.crm_id not in cursors
+
+
+@pytest.mark.usefixtures("suppression_key")
+def test_a_15_character_id_forgets_the_record_stored_with_18(sqlite_engine: Engine) -> None:
+    store = seed_customer(sqlite_engine, "acme")
+    outcome = forget_subject(store, parse_subject("crm_id", ADA.crm_id[:15]), "cli:ops")
+
+    assert outcome.prospects == 1
+    assert ADA.crm_id not in {p.crm_id for p in store.prospects()}
+    assert suppression_check(store)(ADA.crm_id, {})
+    assert suppression_check(store)(ADA.crm_id[:15], {})
+
+
+@pytest.mark.usefixtures("suppression_key")
+def test_forget_by_phone_finds_a_number_stored_without_country_code(sqlite_engine: Engine) -> None:
+    store = seed_customer(sqlite_engine, "acme")
+    with store.session() as session:
+        row = session.get(Prospect, ("acme", BOB.crm_id))
+        assert row is not None
+        row.phone = "(415) 555-0102"  # a phone column mapped without the phone transform
+        session.add(row)
+
+    outcome = forget_subject(store, parse_subject("phone", BOB.phone), "cli:ops", region="US")
+
+    assert outcome.prospects == 1
+    assert BOB.crm_id not in {p.crm_id for p in store.prospects()}

@@ -157,3 +157,20 @@ def test_a_worker_whose_lease_was_taken_over_cannot_save_a_page(engine: Engine) 
     assert store.count(Prospect) == 0
     save(fresh)
     assert store.count(Prospect) == 1
+
+
+def test_every_table_keyed_by_customer_is_a_tenant_table() -> None:
+    from sqlmodel import SQLModel
+
+    listed = {model.__tablename__ for model in TENANT_TABLES}
+    keyed = {t.name for t in SQLModel.metadata.sorted_tables if "customer_id" in t.columns}
+    assert keyed - listed == {"erasures"}  # the erasure record outlives the partition on purpose
+
+
+def test_the_secret_scrubber_keeps_a_bounded_window() -> None:
+    from connector import errors
+
+    for n in range(errors._MAX_SECRETS + 50):
+        errors.register_secret(f"token-{n:08d}-abcdef")
+    assert len(errors._secrets) == errors._MAX_SECRETS
+    assert errors.scrub(f"x token-{errors._MAX_SECRETS + 49:08d}-abcdef y") == "x *** y"

@@ -11,7 +11,7 @@ from connector.store.models import Activity, AuditEvent
 ACTIVITY = {
     "id": "2b0f3d5e-9d1a-4a53-8d7e-2f1c0b9e6a11",
     "kind": "call",
-    "prospect_crm_id": "0035g00000000AAAAA",
+    "prospect_crm_id": "0035g0000000001AAA",
     "occurred_at": "2026-11-02T15:00:00Z",
     "direction": "outbound",
     "duration_seconds": 95,
@@ -46,3 +46,37 @@ def test_content_fields_are_refused_and_nothing_is_stored(
 
 def test_an_unknown_customer_is_404(client: TestClient) -> None:
     assert client.post("/api/customers/nobody/activities", json=[ACTIVITY]).status_code == 404
+
+
+def test_out_of_range_values_are_refused_not_errors(client: TestClient) -> None:
+    for bad in (
+        {"occurred_at": "9999-12-31T23:00:00-05:00"},
+        {"occurred_at": "0001-01-01T00:30:00+01:00"},
+        {"duration_seconds": 10**30},
+        {"duration_seconds": 3_000_000_000},
+    ):
+        response = client.post("/api/customers/acme/activities", json=[{**ACTIVITY, **bad}])
+        assert response.status_code == 422, (bad, response.text)
+
+
+def test_a_paused_customer_accepts_no_activities(client: TestClient, sqlite_engine: Engine) -> None:
+    TenantStore(sqlite_engine, "acme").set_customer_status("paused", "erasure due")
+
+    assert client.post("/api/customers/acme/activities", json=[ACTIVITY]).status_code == 409
+    assert TenantStore(sqlite_engine, "acme").count(Activity) == 0
+
+
+def test_activities_about_a_forgotten_person_are_dropped(
+    client: TestClient, sqlite_engine: Engine
+) -> None:
+    from connector.privacy.forget import forget_subject
+    from connector.privacy.subjects import parse_subject
+
+    store = TenantStore(sqlite_engine, "acme")
+    forget_subject(store, parse_subject("crm_id", ACTIVITY["prospect_crm_id"][:15]), "cli:ops")
+
+    response = client.post("/api/customers/acme/activities", json=[ACTIVITY])
+
+    assert response.status_code == 202
+    assert response.json()["suppressed"] == 1
+    assert store.count(Activity) == 0

@@ -138,15 +138,17 @@ def run_web_login(
             code="timeout",
             customer=customer,
         )
-    if result.error:
-        raise to_auth_error(result.error, result.error_description or "", customer=customer)
-    if not result.state or not secrets.compare_digest(result.state, request.state):
+    # the state is checked first: an error from a forged redirect must not end the login
+    sent = request.state.encode("utf-8")
+    if not result.state or not secrets.compare_digest(result.state.encode("utf-8"), sent):
         raise AuthError(
             "the callback's state does not match this login (a stale or forged redirect); "
             "run `connector auth login` again",
             code="state_mismatch",
             customer=customer,
         )
+    if result.error:
+        raise to_auth_error(result.error, result.error_description or "", customer=customer)
     if not result.code:
         raise AuthError("the callback carried no authorization code", code="no_code")
     return exchange_code(
