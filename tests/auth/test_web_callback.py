@@ -41,42 +41,31 @@ def _redirect_with(params: dict[str, str], echo_state: bool = False) -> object:
     return open_url
 
 
-def test_given_a_callback_with_a_foreign_state_then_the_login_is_refused() -> None:
+def refused_login_code(params: dict[str, str], echo_state: bool = False) -> str | None:
+    """The AuthError code of a login whose browser comes back with `params`."""
     with pytest.raises(AuthError) as caught:
         run_web_login(
             login_url=LOGIN,
             client_id="c",
             port=0,
             timeout=5,
-            open_url=_redirect_with({"code": "aPrx-stolen-code", "state": "forged"}),
+            open_url=_redirect_with(params, echo_state=echo_state),
         )
-    assert caught.value.code == "state_mismatch"
+    return caught.value.code
+
+
+def test_given_a_callback_with_a_foreign_state_then_the_login_is_refused() -> None:
+    assert refused_login_code({"code": "aPrx-stolen-code", "state": "forged"}) == "state_mismatch"
 
 
 def test_given_the_user_denies_access_then_auth_error_access_denied() -> None:
-    with pytest.raises(AuthError) as caught:
-        run_web_login(
-            login_url=LOGIN,
-            client_id="c",
-            port=0,
-            timeout=5,
-            open_url=_redirect_with(
-                {"error": "access_denied", "error_description": "denied"}, echo_state=True
-            ),
-        )
-    assert caught.value.code == "access_denied"
+    denied = {"error": "access_denied", "error_description": "denied"}
+    assert refused_login_code(denied, echo_state=True) == "access_denied"
 
 
 def test_given_an_error_redirect_without_our_state_then_it_is_refused_as_forged() -> None:
-    with pytest.raises(AuthError) as caught:
-        run_web_login(
-            login_url=LOGIN,
-            client_id="c",
-            port=0,
-            timeout=5,
-            open_url=_redirect_with({"error": "access_denied", "state": "\u00e9t\u00e9"}),
-        )
-    assert caught.value.code == "state_mismatch"
+    forged = {"error": "access_denied", "state": "\u00e9t\u00e9"}
+    assert refused_login_code(forged) == "state_mismatch"
 
 
 def test_given_no_callback_within_the_timeout_then_auth_error_timeout() -> None:
