@@ -12,6 +12,7 @@ from connector.config import get_settings
 from connector.errors import StoreError
 from connector.fieldmap import load_field_map
 from connector.runtime import connect_crm, suppression_check
+from connector.schedule.due import Rule, next_due
 from connector.schedule.leases import hold_lease
 from connector.store import TenantStore
 from connector.sync.pull import PullOptions, pull
@@ -46,6 +47,13 @@ def sync(
             fence=lease.token,
         )
         run = pull(fm, store, crm, options)
+        # a successful sync by hand counts as the scheduled one: the next is due a period later
+        store.save_schedule_state(
+            token=lease.token,
+            next_due_at=next_due(Rule.of(fm.schedule), customer, run.started_at),
+            last_run_at=run.started_at,
+            consecutive_failures=0,
+        )
     console.print(run_table(run, f"pull for {customer}"))
     _print_rejects(store, run.run_id)
 

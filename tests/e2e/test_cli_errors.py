@@ -141,3 +141,15 @@ def test_fieldmap_preview_shows_mapped_rows_and_writes_nothing(
     assert "Renewals_Q3" in result.stdout
     engine = make_engine(os.environ["CONNECTOR_DATABASE_URL"])
     assert TenantStore(engine, "demo").count(Prospect) == 0
+
+
+def test_a_sync_by_hand_counts_as_the_scheduled_one(connected_demo: Path) -> None:
+    from connector.schedule.due import due_reason
+    from connector.store import TenantStore
+    from connector.store.models import utcnow
+
+    result = run_cli("sync", "demo", "--no-progress")
+
+    assert result.returncode == 0, result.stderr
+    store = TenantStore(make_engine(os.environ["CONNECTOR_DATABASE_URL"]), "demo")
+    assert due_reason(store.schedule_state(), utcnow()) is None
