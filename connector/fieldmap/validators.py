@@ -6,10 +6,11 @@ the key being validated.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 import string
 from urllib.parse import urlsplit
+
+from connector.loopback import is_loopback_host
 
 CUSTOMER_ID = r"^[a-z0-9][a-z0-9_-]{1,62}$"
 DEVELOPER_NAME = r"^[A-Za-z](?:[A-Za-z0-9]|_(?!_))*(?<!_)$"
@@ -40,16 +41,6 @@ def empty_to_none(value: object) -> object:
     return value
 
 
-def is_loopback(host: str) -> bool:
-    """True for localhost, 127.0.0.0/8 and ::1: the only hosts plain http may reach."""
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def check_login_url(value: str) -> str:
     """Return the login URL without a trailing slash; https only, except for loopback hosts."""
     text = value.strip()
@@ -62,7 +53,7 @@ def check_login_url(value: str) -> str:
         ) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
         raise ValueError(f"{text!r} is not an https URL; write e.g. https://login.salesforce.com")
-    if parts.scheme == "http" and not is_loopback(parts.hostname):
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(
             f"plain http to {parts.hostname!r} would send credentials unencrypted; use https "
             "(http is allowed only for localhost, 127.0.0.0/8 and ::1)"

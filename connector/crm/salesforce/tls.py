@@ -10,24 +10,13 @@ Errors: `ConfigError` naming the URL and the fix.
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 from urllib.parse import urlsplit
 
 from connector.errors import ConfigError
+from connector.loopback import is_loopback_host
 
 log = logging.getLogger(__name__)
-
-
-def is_loopback_host(host: str) -> bool:
-    """True for `localhost`, any 127.0.0.0/8 address and `::1`."""
-    host = host.strip("[]").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def is_loopback_url(url: str) -> bool:
