@@ -17,17 +17,15 @@ Errors: `StoreError` when the database fails; `PartitionViolation` for an invali
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col
 
 from connector.errors import StoreError
-from connector.store.base import check_customer_id
+from connector.store.base import check_customer_id, transaction
 from connector.store.models import TENANT_TABLES, Customer, Erasure
 from connector.store.rls import CUSTOMER_SETTING
 
@@ -41,20 +39,8 @@ class AdminStore:
     def __repr__(self) -> str:
         return "AdminStore()"
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        session = Session(self.engine, expire_on_commit=False)
-        try:
-            yield session
-            session.commit()
-        except SQLAlchemyError as exc:
-            session.rollback()
-            raise StoreError(f"store error during an erasure operation: {exc}") from exc
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+    def _session(self) -> AbstractContextManager[Session]:
+        return transaction(self.engine, "an erasure operation")
 
     # the erasure record ---------------------------------------------------------------
 

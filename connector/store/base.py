@@ -85,6 +85,24 @@ def _refuse_foreign_rows(session: Session, _context: Any, _instances: Any) -> No
             )
 
 
+@contextmanager
+def transaction(engine: Engine, scope: str) -> Iterator[Session]:
+    """A session that commits on success and rolls back on any error; driver errors become
+    StoreError naming `scope`. Tenant and admin sessions both start from here."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        raise StoreError(f"store error for {scope}: {exc}") from exc
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
 class TenantStoreBase:
     """The one handle on one customer's rows."""
 
@@ -104,23 +122,13 @@ class TenantStoreBase:
         concurrent takeover wait for our commit, on SQLite the write lock does the same.
         Raises LeaseLost (and rolls back) when another worker took the lease over.
         """
-        session = Session(self.engine, expire_on_commit=False)
-        session.info[_SESSION_KEY] = self.customer_id
-        try:
+        with transaction(self.engine, f"customer {self.customer_id!r}") as session:
+            session.info[_SESSION_KEY] = self.customer_id
             if self.engine.dialect.name == "postgresql":
                 enter_tenant(session.connection(), self.customer_id)
             if fence is not None:
                 self._check_fence(session, fence)
             yield session
-            session.commit()
-        except SQLAlchemyError as exc:
-            session.rollback()
-            raise StoreError(f"store error for customer {self.customer_id!r}: {exc}") from exc
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
 
     def _check_fence(self, session: Session, token: int) -> None:
         result = session.execute(
