@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,17 +102,17 @@ class PullRowsMixin(TenantStoreBase):
             session.add(run)
         return run
 
-    def unfinished_run(self, kind: str) -> SyncRun | None:
-        """The latest run of `kind` if it did not succeed (crashed, stopped, failed).
-
-        Its checkpoints let the next run continue where it ended instead of starting over.
-        """
+    def unfinished_run(
+        self, kind: str, statuses: Collection[str] = ("running", "stopped")
+    ) -> SyncRun | None:
+        """The latest run of `kind` if it ended in one of `statuses` (by default: crashed
+        while running, or stopped); its checkpoints let the next run continue from there."""
         with self.session() as session:
             stmt = (
                 select(SyncRun).where(SyncRun.kind == kind).order_by(col(SyncRun.started_at).desc())
             )
             latest = session.exec(stmt).first()
-            if latest is not None and latest.status in ("running", "stopped", "failed"):
+            if latest is not None and latest.status in statuses:
                 return latest
             return None
 

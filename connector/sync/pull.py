@@ -111,8 +111,8 @@ def pull(
     store.ensure_customer()
     if options.full:
         store.abandon_unfinished_runs("pull")
-    run = None if options.full else store.unfinished_run("pull")
-    if run is not None and run.status in RESUMABLE:
+    run = None if options.full else store.unfinished_run("pull", RESUMABLE)
+    if run is not None:
         log.info("customer %s: resuming run %s (%s)", fm.customer, run.run_id, run.status)
         run.status, run.error, run.error_code, run.finished_at = "running", None, None, None
     else:
