@@ -22,9 +22,8 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from connector.cli.common import console, err_console, open_engine
+from connector.cli.common import console, err_console, open_engine, open_store
 from connector.cli.privacy_cmds import audited
 from connector.config import Settings, get_settings
 from connector.crm.salesforce.connect import connect_jwt, save_new_connection
@@ -48,10 +47,6 @@ secrets_app = typer.Typer(
     help="The key ring (CONNECTOR_SECRET_KEYS) that encrypts tokens and keys at rest.",
     no_args_is_help=True,
 )
-
-
-def _store(engine: Engine, customer: str) -> TenantStore:
-    return TenantStore(engine, customer)
 
 
 def crm_defaults(customer: str, settings: Settings) -> dict[str, Any]:
@@ -120,7 +115,7 @@ def jwt_command(
     bundle = _optional(ca_bundle, defaults, "ca_bundle")
     vault = Vault.from_settings(settings)
     token = connect_jwt(
-        _store(open_engine(settings), customer),
+        open_store(customer, settings),
         vault,
         login_url=login,
         client_id=app_id,
@@ -222,7 +217,7 @@ def login_command(
         ca_bundle=bundle,
         connected_at=utcnow(),
     )
-    save_new_connection(_store(open_engine(settings), customer), vault, connection, token)
+    save_new_connection(open_store(customer, settings), vault, connection, token)
     _connected(customer, token, "web flow with PKCE")
 
 
@@ -243,7 +238,7 @@ def status_command(
     table.add_column("connected at")
     table.add_column("status", no_wrap=True)
     for name in customers:
-        store = _store(engine, name)
+        store = TenantStore(engine, name)
         connection = store.get_connection()
         row = store.get_customer()
         status = row.status if row else "unknown"
@@ -270,7 +265,7 @@ def status_command(
 def revoke_command(customer: Annotated[str, typer.Argument(help="Customer id.")]) -> None:
     """Revoke CUSTOMER's token at Salesforce and delete its stored secrets."""
     settings = get_settings()
-    store = _store(open_engine(settings), customer)
+    store = open_store(customer, settings)
     if store.get_connection() is None:
         raise ConfigError(f"customer {customer!r} has no CRM connection to revoke")
     outcome = revoke_connection(
@@ -309,7 +304,7 @@ def rotate_command() -> None:
     total = 0
     customers = connected_customer_ids(engine)
     for name in customers:
-        counts = _store(engine, name).re_encrypt_secrets(_rotator(vault, name))
+        counts = TenantStore(engine, name).re_encrypt_secrets(_rotator(vault, name))
         total += sum(counts.values())
         table.add_row(name, *(str(counts[column]) for column in SECRET_COLUMNS))
     console.print(table)
