@@ -159,14 +159,14 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path) -> dict[str,
     from connector.crm.salesforce.connect import connect_jwt
     from connector.fieldmap import load_field_map
     from connector.runtime import connect_crm
-    from connector.store import TenantStore, create_schema, make_engine
+    from connector.store import TenantStore, make_engine, migrate
     from connector.sync.pull import pull
     from connector.vault import Vault
 
     settings = get_settings()
     fm = load_field_map("bench", work)
     engine = make_engine(f"sqlite:///{work / 'connector.db'}")
-    create_schema(engine)
+    migrate(engine)
     store = TenantStore(engine, "bench")
     vault = Vault.from_settings(settings)
     connect_jwt(
