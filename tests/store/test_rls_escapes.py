@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
 from connector.errors import ConfigError
@@ -255,3 +255,34 @@ def test_without_a_tenant_key_a_tenant_session_is_refused(postgres: PostgresStor
             TenantStore(keyless, "acme").count(Prospect)
     finally:
         keyless.dispose()
+
+
+@pytest.mark.parametrize(
+    ("attributes", "grant_owner", "refusal"),
+    [
+        ("BYPASSRLS", False, "bypasses row-level security"),
+        ("", True, "owns the store's tables"),
+    ],
+)
+def test_start_up_refuses_a_role_that_bypasses_or_may_become_the_owner(
+    postgres: PostgresStore, attributes: str, grant_owner: bool, refusal: str
+) -> None:
+    role = f"{postgres.app_role}_x"
+    url = make_url(postgres.app_url).set(username=role)
+    with postgres.owner.connect() as conn:
+        owner = table_owner(conn)
+        conn.execute(text(f"CREATE ROLE {role} LOGIN {attributes} PASSWORD '{url.password}'"))
+        conn.execute(text(f"GRANT SELECT ON alembic_version TO {role}"))
+        if grant_owner:
+            conn.execute(text(f'GRANT "{owner}" TO {role}'))
+        conn.commit()
+    risky = make_engine(url.render_as_string(hide_password=False), tenant_key=postgres.tenant_key)
+    try:
+        with pytest.raises(ConfigError, match=refusal):
+            check_schema(risky)
+    finally:
+        risky.dispose()
+        with postgres.owner.connect() as conn:
+            conn.execute(text(f"DROP OWNED BY {role}"))
+            conn.execute(text(f"DROP ROLE {role}"))
+            conn.commit()
