@@ -286,3 +286,21 @@ def test_start_up_refuses_a_role_that_bypasses_or_may_become_the_owner(
             conn.execute(text(f"DROP OWNED BY {role}"))
             conn.execute(text(f"DROP ROLE {role}"))
             conn.commit()
+
+
+def test_the_cross_customer_lists_work_for_the_application_role_through_their_functions(
+    postgres_engine: Engine,
+) -> None:
+    from connector.store.admin import AdminStore
+    from connector.store.connections import connected_customer_ids
+    from connector.store.models import Customer
+
+    seed(postgres_engine, "acme")
+    seed(postgres_engine, "beta")
+    with TenantStore(postgres_engine, "gamma").session() as session:
+        session.add(Customer(customer_id="gamma"))
+
+    assert connected_customer_ids(postgres_engine) == ["acme", "beta"]
+    assert AdminStore(postgres_engine).customer_ids() == ["gamma"]
+    with postgres_engine.connect() as conn:  # unbound: the tables themselves show nothing
+        assert conn.execute(text("SELECT count(*) FROM connections")).scalar_one() == 0
