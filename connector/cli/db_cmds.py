@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import make_url
 
 from connector.cli.common import console
 from connector.config import Settings, get_settings
@@ -25,6 +24,8 @@ def application_role(settings: Settings) -> str | None:
 
     Raises ConfigError when the two URLs name the same role or different databases.
     """
+    from sqlalchemy.engine import make_url
+
     from connector.store.engine import normalize_url
 
     app_url = make_url(normalize_url(settings.resolved_database_url()))
@@ -79,6 +80,8 @@ def status() -> None:
 
     Exits 0 when they are the same, 1 when the store needs `connector db upgrade`.
     """
+    from sqlalchemy.engine import make_url
+
     from connector.store.engine import make_engine, schema_status
 
     settings = get_settings()
