@@ -84,10 +84,6 @@ def set_tenant_key(engine: Engine, tenant_key: str) -> None:
     _keys[engine] = derive_key(check_tenant_key(tenant_key))
 
 
-def has_tenant_key(engine: Engine) -> bool:
-    return engine in _keys
-
-
 def enter_tenant(conn: Connection, customer_id: str) -> None:
     """Bind the current transaction to `customer_id` (two round trips).
 
