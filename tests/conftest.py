@@ -127,7 +127,7 @@ def _postgres() -> Iterator[PostgresStore]:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version, connector_tenant_key"))
     migrate(owner, app_role=app_role, tenant_key=tenant_key)
     app = make_engine(app_url, tenant_key=tenant_key)
-    register_owner(app, owner)
+    register_owner(app, owner, tenant_key)
     yield PostgresStore(owner, app, owner_url, app_url, app_role, tenant_key)
     forget_owner(app)
     app.dispose()
