@@ -162,6 +162,11 @@ def stored_customer_ids(engine: Engine) -> set[str]:
         raise store_failure(engine.url.render_as_string(), exc) from exc
 
 
+def is_known(customer: str, engine: Engine | None = None) -> bool:
+    """Whether the customer has a field map, a connection or stored rows."""
+    return customer in known_customers(engine, settings_now())
+
+
 def require_customer(
     customer: str, settings: Settings | None = None, engine: Engine | None = None
 ) -> None:
@@ -179,5 +184,6 @@ def require_customer(
     listed = ", ".join(sorted(known)) or "none yet"
     raise ConfigError(
         f"unknown customer {customer!r}: no field map, connection or stored data; {hint}"
-        f"(known: {listed}; a new customer starts with field_maps/{customer}.yaml)"
+        f"(known: {listed}; a new customer starts as a copy of field_maps/example.yaml "
+        f"named field_maps/{customer}.yaml)"
     )

@@ -23,6 +23,7 @@ from connector.cli import exit_codes
 from connector.cli.common import (
     console,
     err_console,
+    is_known,
     open_engine,
     require_customer,
     settings_now,
@@ -47,6 +48,8 @@ def audited(action: str) -> Callable[[F], F]:
     Usage: `@audited("sync")` above `def sync(customer: str = ...)`. An unknown customer is
     refused first (ConfigError, with a "did you mean"), so a typo leaves no audit row. The
     event's actor is `cli:<OS user>`; its detail the outcome and error class, nothing else.
+    Commands that connect a customer (CREATES_STORE) may name a new one: it is audited once
+    the connection succeeded.
     """
 
     def decorate(func: F) -> F:
@@ -55,12 +58,18 @@ def audited(action: str) -> Callable[[F], F]:
             customer = kwargs.get("customer")
             if not customer:
                 return func(*args, **kwargs)
-            from connector.privacy.audit import audit_action, cli_actor
+            from connector.privacy.audit import audit_action, cli_actor, record_audit
             from connector.store import TenantStore
 
             engine = open_engine(create=action in CREATES_STORE)
+            store = TenantStore(engine, customer)
+            if action in CREATES_STORE and not is_known(customer, engine):
+                # connecting a new customer: audited once it exists, so a typo leaves nothing
+                result = func(*args, **kwargs)
+                record_audit(store, cli_actor(), action, {"outcome": "ok", "new_customer": True})
+                return result
             require_customer(customer, engine=engine)
-            with audit_action(TenantStore(engine, customer), cli_actor(), action):
+            with audit_action(store, cli_actor(), action):
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
