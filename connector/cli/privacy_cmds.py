@@ -61,7 +61,7 @@ def audited(action: str) -> Callable[[F], F]:
             from connector.privacy.audit import audit_action, cli_actor, record_audit
             from connector.store import TenantStore
 
-            engine = open_engine(create=action in CREATES_STORE)
+            engine = open_store_engine(customer, create=action in CREATES_STORE)
             store = TenantStore(engine, customer)
             if action in CREATES_STORE and not is_known(customer, engine):
                 # connecting a new customer: audited once it exists, so a typo leaves nothing
@@ -81,9 +81,18 @@ def open_known_store(customer: str) -> Any:
     """The customer's partition, once the customer is known to exist (else ConfigError)."""
     from connector.store import TenantStore
 
-    engine = open_engine()
+    engine = open_store_engine(customer)
     require_customer(customer, settings_now(), engine)
     return TenantStore(engine, customer)
+
+
+def open_store_engine(customer: str, *, create: bool = False) -> Engine:
+    """The store's engine; when there is no store, an unknown customer is named first."""
+    try:
+        return open_engine(create=create)
+    except ConfigError:
+        require_customer(customer, settings_now())  # a typo says so before "no store"
+        raise
 
 
 def _subject(
@@ -201,7 +210,7 @@ def erase(
     if customer is None:
         raise ConfigError("name the CUSTOMER to erase, or use --pending or --run-due")
     due_on = _parse_on(on)
-    engine = open_engine()
+    engine = open_store_engine(customer)
     require_customer(customer, settings_now(), engine)
     now = utcnow()
     due_now = due_time(due_on, now) <= now  # refuses a date more than 10 days ahead
