@@ -199,3 +199,33 @@ def test_help_is_not_cut_at_80_columns_when_piped(home: Path) -> None:
     assert "Pull the customer's report folder into the store (resuming an interrupted run)." in (
         result.stdout
     )
+
+
+def test_a_declined_erase_prompt_erases_nothing_and_says_so(home: Path) -> None:
+    import pty
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
+    base.update(CONNECTOR_HOME=str(home), CONNECTOR_FIELD_MAPS_DIR=str(REPO / "field_maps"))
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, b"n\n")
+        result = subprocess.run(
+            [sys.executable, "-m", "connector", "erase", "demo"],
+            cwd=home.parent,
+            env=base,
+            stdin=terminal,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+    assert result.returncode == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "not erased" in result.stderr
+    engine = make_engine(f"sqlite:///{home / 'connector.db'}")
+    assert TenantStore(engine, "demo").get_customer() is not None
+    assert run(home, "erase", "--pending").stdout.count("demo") == 0
