@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -27,8 +28,12 @@ app = typer.Typer(
 
 
 def located(fm: FieldMap, key: str) -> str:
-    """`file:line` of a key of the map (`file` alone when the line is unknown)."""
-    line = fm.line_of(key)
+    """`file:line` of a key such as `source.reports[1]` (`file` alone when the line is unknown)."""
+    path = tuple(
+        int(part[1:-1]) if part.startswith("[") else part
+        for part in re.findall(r"\[\d+\]|[^.\[\]]+", key)
+    )
+    line = fm.line_of(path)
     return f"{fm.source_path}:{line}" if line else str(fm.source_path)
 
 
