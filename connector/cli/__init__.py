@@ -1,19 +1,23 @@
 """The `connector` command: every operator and deployment task in one place.
 
 Each sub-command parses its options, calls one module, and renders the result with Rich.
-`ConnectorError`s become one clear line on stderr and a non-zero exit code (`--debug` shows
-the traceback).
+Every failure becomes one line on stderr and an exit code from `exit_codes.EXIT_CODES`
+(`--debug` shows the traceback). Command modules import their heavy dependencies (the store,
+the CRM client, the web app, the sandbox) inside the commands, so `connector --help` and
+simple commands start at once.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+from collections.abc import Sequence
 
-import click
 import typer
 
 from connector.cli.common import err_console, setup_logging, state
-from connector.errors import ConnectorError, scrub
+from connector.cli.exit_codes import exit_code_epilog
+from connector.cli.failures import report_failure
 
 app = typer.Typer(
     name="connector",
@@ -23,9 +27,11 @@ app = typer.Typer(
         "then `connector fieldmap check CUSTOMER`, `connector auth jwt CUSTOMER` and "
         "`connector sync CUSTOMER` for a real customer."
     ),
+    epilog=exit_code_epilog(),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="markdown",
+    rich_markup_mode="rich",
+    context_settings={"max_content_width": 120},
 )
 
 
@@ -41,11 +47,13 @@ def _root(
 def _mount() -> None:
     from connector.cli import (
         activities_cmds,
+        auth,
         db_cmds,
         demo,
         fieldmap_cmds,
         ops_cmds,
         privacy_cmds,
+        sandbox_cmds,
         sync_cmds,
     )
 
@@ -56,35 +64,28 @@ def _mount() -> None:
     activities_cmds.register(app)
     ops_cmds.register(app)
     app.add_typer(activities_cmds.app, name="activities")
-    from connector.cli.auth import auth_app, secrets_app
-    from connector.sandbox.cli import app as sandbox_app
-
-    app.add_typer(sandbox_app, name="sandbox", help="Run the local Salesforce-compatible sandbox.")
-
-    app.add_typer(auth_app, name="auth")
-    app.add_typer(secrets_app, name="secrets")
+    app.add_typer(sandbox_cmds.app, name="sandbox")
+    app.add_typer(auth.auth_app, name="auth")
+    app.add_typer(auth.secrets_app, name="secrets")
     app.add_typer(db_cmds.db_app, name="db")
 
 
 _mount()
 
 
-def main() -> None:
-    """Entry point of the `connector` console script."""
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the `connector` console script: run, then exit with a documented code."""
+    if not sys.stdout.isatty():
+        # piped help and tables are not cut at 80 columns
+        os.environ.setdefault("COLUMNS", "120")
+    args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(standalone_mode=False)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        err_console.print("aborted")
-        sys.exit(130)
-    except ConnectorError as exc:
-        if state.debug:
+        code = app(args=args, prog_name="connector", standalone_mode=False)
+    except SystemExit:
+        raise
+    except BaseException as exc:
+        if state.debug or "--debug" in args:
             raise
-        err_console.print(f"[bold red]error:[/] {scrub(str(exc))}", highlight=False, soft_wrap=True)
-        sys.exit(exc.exit_code)
+        sys.exit(report_failure(exc, err_console))
     if isinstance(code, int) and code:
         sys.exit(code)

@@ -2,27 +2,23 @@
 
 from __future__ import annotations
 
+import codecs
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.markup import escape
 from rich.table import Table
 
-from connector.cli.common import console, err_console, open_store
+from connector.cli.common import console, err_console, open_store, settings_now
 from connector.cli.privacy_cmds import audited
-from connector.cli.progress import summary_table
-from connector.config import get_settings
-from connector.errors import StoreError
-from connector.fieldmap import load_field_map
-from connector.runtime import connect_crm, suppression_check
-from connector.schedule.leases import hold_lease
-from connector.store.models import SyncRun
-from connector.sync.activities import ActivityIn, describe_errors
-from connector.sync.push import plan_push, push, record_activities
+from connector.errors import ConfigError, StoreError
+
+if TYPE_CHECKING:
+    from connector.store.models import SyncRun
+    from connector.sync.activities import ActivityIn
 
 app = typer.Typer(
     help="Record call and email activities for write-back, and inspect parked failures.",
@@ -33,6 +29,10 @@ MAX_PROBLEMS_SHOWN = 20
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[ActivityIn], list[str]]:
     """JSON Lines -> activities, plus one `line N: field: problem` per problem found."""
+    from pydantic import ValidationError
+
+    from connector.sync.activities import ActivityIn, describe_errors
+
     activities: list[ActivityIn] = []
     problems: list[str] = []
     for number, line in enumerate(lines, start=1):
@@ -53,14 +53,41 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[ActivityIn], list[str]]:
     return activities, problems
 
 
+def read_lines(path: Path) -> Iterator[str]:
+    """The lines of a UTF-8 file; ConfigError naming the file and line of any other encoding."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4)
+            if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+                raise ConfigError(
+                    f"{path}: line 1: the file is UTF-16; save it as UTF-8 "
+                    "(e.g. `iconv -f UTF-16 -t UTF-8`)"
+                )
+            handle.seek(len(codecs.BOM_UTF8) if head.startswith(codecs.BOM_UTF8) else 0)
+            for number, raw in enumerate(handle, start=1):
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    raise ConfigError(
+                        f"{path}: line {number}: byte 0x{raw[exc.start]:02x} at column "
+                        f"{exc.start + 1} is not UTF-8; save the file as UTF-8"
+                    ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
+
+
 @app.command("import")
 @audited("activities_import")
 def import_activities(
-    customer: Annotated[str, typer.Argument(help="Customer id.")],
+    customer: Annotated[str, typer.Argument(metavar="CUSTOMER", help="Customer id.")],
     file: Annotated[
         Path,
         typer.Argument(
-            exists=True, dir_okay=False, readable=True, help="JSON Lines: one activity a line."
+            metavar="FILE",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="JSON Lines: one activity a line.",
         ),
     ],
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; store nothing."),
@@ -71,8 +98,10 @@ def import_activities(
     (with a time zone) and optionally direction, duration_seconds, outcome and subject.
     Content such as body, recording_url or transcript is refused.
     """
-    with file.open(encoding="utf-8") as lines:
-        activities, problems = parse_lines(lines)
+    from connector.runtime import suppression_check
+    from connector.sync.push import record_activities
+
+    activities, problems = parse_lines(read_lines(file))
     if problems:
         for problem in problems[:MAX_PROBLEMS_SHOWN]:
             err_console.print(f"[red]{escape(file.name)}[/] {escape(problem)}", highlight=False)
@@ -95,7 +124,7 @@ def import_activities(
 @app.command("failed")
 @audited("activities_failed")
 def failed(
-    customer: str = typer.Argument(..., help="Customer id."),
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
     retry: bool = typer.Option(False, "--retry", help="Put the parked activities back to pending."),
     limit: int = typer.Option(50, "--limit", "-n", help="How many to list."),
 ) -> None:
@@ -127,7 +156,9 @@ def failed(
 
 @audited("push")
 def push_command(
-    customer: str = typer.Argument(..., help="Customer id (the field map's file name)."),
+    customer: str = typer.Argument(
+        ..., metavar="CUSTOMER", help="Customer id (the field map's file name)."
+    ),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Push at most N activities."),
     dry_run: bool = typer.Option(
         False, "--dry-run", help="Show the Task records that would be sent; send nothing."
@@ -135,7 +166,12 @@ def push_command(
     trigger: str = typer.Option("manual", hidden=True),
 ) -> None:
     """Write pending call and email activities back to the CRM as Tasks (upsert, exactly once)."""
-    settings = get_settings()
+    from connector.fieldmap import load_field_map
+    from connector.runtime import connect_crm
+    from connector.schedule.leases import hold_lease
+    from connector.sync.push import plan_push, push
+
+    settings = settings_now()
     fm = load_field_map(customer, settings.field_maps_dir)
     store = open_store(customer, settings)
     if dry_run:
@@ -156,6 +192,8 @@ def push_command(
 
 def push_table(run: SyncRun, title: str) -> Table:
     """A two-column summary of one push."""
+    from connector.cli.progress import summary_table
+
     rows: list[tuple[str, object]] = [
         ("run", run.run_id[:12]),
         ("status", run.status),

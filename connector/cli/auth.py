@@ -18,26 +18,31 @@ from __future__ import annotations
 import webbrowser
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Table
 
-from connector.cli.common import console, err_console, open_engine, open_store
+from connector.cli import exit_codes
+from connector.cli.common import (
+    console,
+    err_console,
+    open_engine,
+    open_store,
+    require_customer,
+    settings_now,
+)
 from connector.cli.privacy_cmds import audited
-from connector.config import Settings, get_settings
-from connector.crm.salesforce.connect import connect_jwt, save_new_connection
-from connector.crm.salesforce.keys import generate_key_pair
-from connector.crm.salesforce.oauth_web import DEFAULT_PORT, run_web_login
-from connector.crm.salesforce.revoke import revoke_connection
-from connector.crm.salesforce.tls import check_crm_url
-from connector.crm.salesforce.token_endpoint import TokenResponse
-from connector.errors import AuthError, ConfigError
-from connector.localfiles import create_private_file
-from connector.store import TenantStore
-from connector.store.connections import SECRET_COLUMNS, connected_customer_ids
-from connector.store.models import Connection, utcnow
-from connector.vault import Vault
+from connector.errors import AuthError, ConfigError, SecretError
+
+if TYPE_CHECKING:
+    from connector.config import Settings
+    from connector.crm.salesforce.token_endpoint import TokenResponse
+    from connector.store.models import Connection
+    from connector.vault import Vault
+
+#: The loopback port of the web flow's callback (http://127.0.0.1:PORT/callback).
+DEFAULT_PORT = 8765
 
 auth_app = typer.Typer(
     help="Connect customers to Salesforce with OAuth (JWT bearer or browser + PKCE).",
@@ -86,7 +91,7 @@ def _connected(customer: str, token: TokenResponse, how: str) -> None:
 @auth_app.command("jwt")
 @audited("auth_jwt")
 def jwt_command(
-    customer: Annotated[str, typer.Argument(help="Customer id.")],
+    customer: Annotated[str, typer.Argument(metavar="CUSTOMER", help="Customer id.")],
     key: Annotated[
         Path,
         typer.Option(
@@ -106,7 +111,11 @@ def jwt_command(
     ca_bundle: Annotated[Path | None, typer.Option(help="Extra CA file to trust.")] = None,
 ) -> None:
     """Connect CUSTOMER with the JWT bearer flow; the key is stored encrypted."""
-    settings = get_settings()
+    from connector.crm.salesforce.connect import connect_jwt
+    from connector.crm.salesforce.tls import check_crm_url
+    from connector.vault import Vault
+
+    settings = settings_now()
     defaults = crm_defaults(customer, settings)
     login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
     app_id = _pick(client_id, defaults, "client_id", "--client-id")
@@ -114,13 +123,17 @@ def jwt_command(
     aud = _optional(audience, defaults, "audience")
     bundle = _optional(ca_bundle, defaults, "ca_bundle")
     vault = Vault.from_settings(settings)
+    try:
+        private_key_pem = key.read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise ConfigError(f"cannot read --key {key}: {exc.strerror or exc}") from exc
     token = connect_jwt(
-        open_store(customer, settings),
+        open_store(customer, settings, create=True),
         vault,
         login_url=login,
         client_id=app_id,
         username=user,
-        private_key_pem=key.read_text(encoding="ascii", errors="replace"),
+        private_key_pem=private_key_pem,
         audience=aud,
         ca_bundle=bundle,
         timeout=settings.http_timeout,
@@ -138,14 +151,21 @@ def keygen_command(
     days: Annotated[int, typer.Option(min=1, help="Certificate validity in days.")] = 730,
 ) -> None:
     """Make an RSA key pair for `auth jwt`: upload NAME.crt to the connected app."""
+    from connector.crm.salesforce.keys import generate_key_pair
+
     key_path, cert_path = out / f"{name}.key", out / f"{name}.crt"
     for path in (key_path, cert_path):
         if path.exists():
             raise ConfigError(f"{path} exists; pick another --name or --out")
     private_pem, certificate_pem = generate_key_pair(name, days=days)
-    out.mkdir(parents=True, exist_ok=True)
-    write_private_file(key_path, private_pem)
-    cert_path.write_bytes(certificate_pem)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_private_file(key_path, private_pem)
+        cert_path.write_bytes(certificate_pem)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the key pair in {out}: {exc.strerror or exc}; choose a writable --out"
+        ) from exc
     console.print(
         f"wrote {key_path} (private, mode 0600) and {cert_path}.\n"
         f"Upload {cert_path} to the connected app ('Use digital signatures'), then run "
@@ -157,6 +177,8 @@ def keygen_command(
 
 def write_private_file(path: Path, text: str) -> None:
     """Create `path` readable only by its owner (0600); never overwrite."""
+    from connector.localfiles import create_private_file
+
     if not create_private_file(path, text):
         raise FileExistsError(path)
 
@@ -164,7 +186,7 @@ def write_private_file(path: Path, text: str) -> None:
 @auth_app.command("login")
 @audited("auth_login")
 def login_command(
-    customer: Annotated[str, typer.Argument(help="Customer id.")],
+    customer: Annotated[str, typer.Argument(metavar="CUSTOMER", help="Customer id.")],
     client_id: Annotated[str | None, typer.Option(help="Consumer key of the app.")] = None,
     login_url: Annotated[str | None, typer.Option(help="Login host (https).")] = None,
     port: Annotated[
@@ -177,7 +199,13 @@ def login_command(
     ca_bundle: Annotated[Path | None, typer.Option(help="Extra CA file to trust.")] = None,
 ) -> None:
     """Connect CUSTOMER through a browser (authorization code + PKCE); keeps a refresh token."""
-    settings = get_settings()
+    from connector.crm.salesforce.connect import save_new_connection
+    from connector.crm.salesforce.oauth_web import run_web_login
+    from connector.crm.salesforce.tls import check_crm_url
+    from connector.store.models import Connection, utcnow
+    from connector.vault import Vault
+
+    settings = settings_now()
     defaults = crm_defaults(customer, settings)
     login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
     app_id = _pick(client_id, defaults, "client_id", "--client-id")
@@ -217,19 +245,26 @@ def login_command(
         ca_bundle=bundle,
         connected_at=utcnow(),
     )
-    save_new_connection(open_store(customer, settings), vault, connection, token)
+    save_new_connection(open_store(customer, settings, create=True), vault, connection, token)
     _connected(customer, token, "web flow with PKCE")
 
 
 @auth_app.command("status")
 def status_command(
     customer: Annotated[
-        str | None, typer.Argument(help="Customer id (default: every customer).")
+        str | None,
+        typer.Argument(metavar="CUSTOMER", help="Customer id (default: every customer)."),
     ] = None,
 ) -> None:
-    """Show how each customer is connected (never a token)."""
+    """Show how each customer is connected (never a token), and whether its secrets decrypt."""
+    from connector.store import TenantStore
+    from connector.store.connections import connected_customer_ids
+
     engine = open_engine()
+    if customer:
+        require_customer(customer, settings_now(), engine)
     customers = [customer] if customer else connected_customer_ids(engine)
+    vault, vault_problem = _status_vault()
     table = Table(title="CRM connections")
     reasons: dict[str, str] = {}
     for column in ("customer", "auth", "org id"):
@@ -247,6 +282,10 @@ def status_command(
         if connection is None:
             table.add_row(name, "-", "-", "-", "-", "not connected")
             continue
+        unreadable = vault_problem or _unreadable_secret(vault, connection)
+        if unreadable:
+            status = "secrets unreadable"
+            reasons[name] = unreadable
         table.add_row(
             name,
             connection.auth,
@@ -260,11 +299,46 @@ def status_command(
         console.print(f"{name}: {reason}", highlight=False, soft_wrap=True)
 
 
+def _status_vault() -> tuple[Vault | None, str | None]:
+    """The key ring, or why there is none (a status line, not an error)."""
+    from connector.vault import Vault
+
+    try:
+        return Vault.from_settings(settings_now()), None
+    except SecretError as exc:
+        return None, f"{exc}; the stored secrets cannot be read until it is set"
+
+
+def _unreadable_secret(vault: Vault | None, connection: Connection) -> str | None:
+    """Why a connection's stored secrets cannot be decrypted with the key ring, if they cannot."""
+    from connector.store.connections import SECRET_COLUMNS
+
+    if vault is None:
+        return None
+    for column in SECRET_COLUMNS:
+        value = getattr(connection, column)
+        if not value:
+            continue
+        try:
+            vault.decrypt(value, name=f"the {column.removesuffix('_enc').replace('_', ' ')}")
+        except SecretError as exc:
+            return (
+                f"{exc}; it was encrypted under a key that is not in CONNECTOR_SECRET_KEYS: add "
+                "that key back, or connect the customer again (`connector auth jwt` / `login`)"
+            )
+    return None
+
+
 @auth_app.command("revoke")
 @audited("auth_revoke")
-def revoke_command(customer: Annotated[str, typer.Argument(help="Customer id.")]) -> None:
+def revoke_command(
+    customer: Annotated[str, typer.Argument(metavar="CUSTOMER", help="Customer id.")],
+) -> None:
     """Revoke CUSTOMER's token at Salesforce and delete its stored secrets."""
-    settings = get_settings()
+    from connector.crm.salesforce.revoke import revoke_connection
+    from connector.vault import Vault
+
+    settings = settings_now()
     store = open_store(customer, settings)
     if store.get_connection() is None:
         raise ConfigError(f"customer {customer!r} has no CRM connection to revoke")
@@ -282,19 +356,31 @@ def revoke_command(customer: Annotated[str, typer.Argument(help="Customer id.")]
         highlight=False,
     )
     if outcome.remote_error:
-        err_console.print(f"[yellow]warning:[/] {outcome.remote_error}", highlight=False)
+        err_console.print(
+            f"[yellow]customer {customer!r}: revocation at the CRM failed[/] "
+            f"({outcome.remote_error}): the token may still be valid. Revoke it by hand in the org "
+            "(Setup > Connected Apps OAuth Usage > the app > Revoke)",
+            highlight=False,
+        )
+        raise typer.Exit(exit_codes.PARTIAL)
 
 
 @secrets_app.command("generate-key")
 def generate_key_command() -> None:
     """Print a new key; put it FIRST in CONNECTOR_SECRET_KEYS, then run `secrets rotate`."""
+    from connector.vault import Vault
+
     print(Vault.generate_key())  # stdout only, so `$(connector secrets generate-key)` works
 
 
 @secrets_app.command("rotate")
 def rotate_command() -> None:
     """Re-encrypt every stored secret of every customer under the newest key."""
-    settings = get_settings()
+    from connector.store import TenantStore
+    from connector.store.connections import SECRET_COLUMNS, connected_customer_ids
+    from connector.vault import Vault
+
+    settings = settings_now()
     vault = Vault.from_settings(settings)
     engine = open_engine(settings)
     table = Table(title=f"secrets re-encrypted under the newest of {vault.key_count} keys")

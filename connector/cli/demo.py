@@ -5,6 +5,11 @@ made for this run, connects the `demo` customer with the JWT bearer flow (the pr
 stored encrypted, no password anywhere), pulls the report folder with progress bars, records
 sample call and email activities and pushes them back as Tasks, then prints a summary.
 Re-running it shows change detection at work: nothing changed, nothing written, no new Task.
+
+The demo keeps its state in a home of its own, `CONNECTOR_HOME/demo` (its SQLite store, its
+local key files, the sandbox's certificates), whatever CONNECTOR_DATABASE_URL and
+CONNECTOR_SECRET_KEYS say: nothing it leaves behind reaches the real installation's store,
+scheduler or `auth status`.
 """
 
 from __future__ import annotations
@@ -12,22 +17,20 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from connector.cli.common import console, open_engine
-from connector.cli.progress import pull_progress, run_table
-from connector.config import Settings, get_settings
-from connector.crm.salesforce.connect import connect_jwt
-from connector.crm.salesforce.keys import generate_key_pair
-from connector.fieldmap import FieldMap, load_field_map
-from connector.runtime import connect_crm, suppression_check
-from connector.sandbox import ConnectedApp, SandboxOrg, SandboxServer, SeedConfig
-from connector.store import TenantStore
-from connector.store.models import SyncRun
-from connector.sync.pull import PullOptions, pull
-from connector.vault import Vault
+from connector.cli.common import console, open_engine, settings_now
+
+if TYPE_CHECKING:
+    from connector.config import Settings
+    from connector.fieldmap import FieldMap
+    from connector.sandbox import SandboxOrg
+    from connector.store import TenantStore
+    from connector.store.models import SyncRun
+    from connector.vault import Vault
 
 DEMO_CUSTOMER = "demo"
 DEMO_CLIENT_ID = "connector-demo"
@@ -42,8 +45,22 @@ def demo(
     ),
     progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress bars."),
 ) -> None:
-    """Run sandbox CRM -> OAuth (JWT bearer) -> pull -> push, and print what happened."""
-    settings = get_settings()
+    """Run sandbox CRM -> OAuth (JWT bearer) -> pull -> push, and print what happened.
+
+    Its state lives in CONNECTOR_HOME/demo, apart from the real installation.
+    """
+    from connector.cli.progress import pull_progress, run_table
+    from connector.crm.salesforce.connect import connect_jwt
+    from connector.crm.salesforce.keys import generate_key_pair
+    from connector.fieldmap import load_field_map
+    from connector.runtime import connect_crm, suppression_check
+    from connector.sandbox import ConnectedApp, SandboxOrg, SandboxServer, SeedConfig
+    from connector.store import TenantStore, make_engine, migrate
+    from connector.sync.pull import PullOptions, pull
+    from connector.vault import Vault
+
+    settings = use_demo_home()
+    console.print(f"demo state in {settings.home} (apart from the installation's store)")
     vault = Vault.from_settings(settings, allow_local_key=True)
     org = SandboxOrg.seeded(SeedConfig(seed=7, big_report_rows=rows))
     private_pem, certificate_pem = generate_key_pair("connector-demo")
@@ -59,7 +76,9 @@ def demo(
         os.environ["CONNECTOR_SANDBOX_URL"] = server.base_url
         os.environ["CONNECTOR_SANDBOX_CA"] = str(server.ca_path)
         fm = load_field_map(DEMO_CUSTOMER, settings.field_maps_dir)
-        store = TenantStore(open_engine(settings), DEMO_CUSTOMER)
+        # the demo owns its store: bring it to the latest schema, as `connector db upgrade` would
+        migrate(make_engine(settings.resolved_database_url()))
+        store = TenantStore(open_engine(settings, create=True), DEMO_CUSTOMER)
         token = connect_jwt(
             store,
             vault,
@@ -88,11 +107,27 @@ def demo(
         console.print(_org_table(org, store))
 
 
+def use_demo_home() -> Settings:
+    """Point this process at the demo's own home (store, key files) and return its settings."""
+    from connector.config import get_settings
+
+    home = settings_now().home / "demo"
+    os.environ["CONNECTOR_HOME"] = str(home)
+    os.environ["CONNECTOR_DATABASE_URL"] = f"sqlite:///{home / 'connector.db'}"
+    for name in ("CONNECTOR_SECRET_KEYS", "CONNECTOR_SUPPRESSION_KEY"):
+        os.environ[name] = ""  # not the installation's keys (nor a .env file's)
+    get_settings.cache_clear()
+    settings = get_settings()
+    settings.home.mkdir(parents=True, exist_ok=True)
+    return settings
+
+
 def _push_sample_activities(
     fm: FieldMap, store: TenantStore, settings: Settings, vault: Vault, count: int
 ) -> SyncRun:
     """Record `count` deterministic sample activities for pulled prospects and push them."""
     from connector.cli.activities_cmds import push_table
+    from connector.runtime import connect_crm, suppression_check
     from connector.sync.activities import ActivityIn
     from connector.sync.push import push, record_activities
 

@@ -3,25 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from itertools import islice
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from connector.cli.common import console, open_store
+from connector.cli.common import console, open_store, settings_now
 from connector.cli.privacy_cmds import audited
-from connector.config import get_settings
 from connector.errors import ConfigError
-from connector.fieldmap import (
-    MappedRow,
-    apply_map,
-    check_against_report,
-    json_schema,
-    requested_columns,
-)
-from connector.fieldmap import load_field_map as load
-from connector.runtime import connect_crm
+
+if TYPE_CHECKING:
+    from connector.crm.base import ReportRef
+    from connector.crm.salesforce.adapter import SalesforceAdapter
+    from connector.fieldmap import FieldMap
 
 app = typer.Typer(
     help="Check a customer's field map, preview what it maps, print its JSON Schema.",
@@ -29,24 +27,44 @@ app = typer.Typer(
 )
 
 
-@app.command()
-def check(
-    customer: str = typer.Argument(..., help="Customer id (field_maps/CUSTOMER.yaml)."),
-    offline: bool = typer.Option(
-        False, "--offline", help="Check the file only; do not ask the CRM about its reports."
-    ),
-) -> None:
-    """Validate the field map; online, also check every report in the folder has its columns."""
-    settings = get_settings()
-    fm = load(customer, settings.field_maps_dir)
-    console.print(f"[green]ok[/] {fm.source_path}: schema valid")
-    if offline:
-        return
-    store = open_store(customer, settings)
-    crm = connect_crm(fm, store, settings)
-    reports = crm.list_reports(fm.source.report_folder)
-    if fm.source.reports:
-        reports = [r for r in reports if r.developer_name in set(fm.source.reports)]
+def located(fm: FieldMap, key: str) -> str:
+    """`file:line` of a key such as `source.reports[1]` (`file` alone when the line is unknown)."""
+    path = tuple(
+        int(part[1:-1]) if part.startswith("[") else part
+        for part in re.findall(r"\[\d+\]|[^.\[\]]+", key)
+    )
+    line = fm.line_of(path)
+    return f"{fm.source_path}:{line}" if line else str(fm.source_path)
+
+
+def missing_reports(fm: FieldMap, folder_reports: list[str]) -> list[tuple[str, str]]:
+    """(key, problem) for each `source.reports` entry the folder does not hold."""
+    problems = []
+    for index, name in enumerate(fm.source.reports or []):
+        if name not in folder_reports:
+            known = ", ".join(folder_reports) or "none"
+            problems.append(
+                (
+                    f"source.reports[{index}]",
+                    f"no report {name!r} in folder {fm.source.report_folder!r}; "
+                    f"use one of: {known}",
+                )
+            )
+    return problems
+
+
+def _problem(fm: FieldMap, key: str, text: str) -> None:
+    console.print(
+        f"[red]problem[/] {escape(located(fm, key))} {escape(key)}: {escape(text)}",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _check_reports(fm: FieldMap, crm: SalesforceAdapter, reports: list[ReportRef]) -> int:
+    """Print each report's column problems (or ok); returns how many problems there were."""
+    from connector.fieldmap import check_against_report
+
     failures = 0
     for report in reports:
         problems = check_against_report(
@@ -54,55 +72,100 @@ def check(
         )
         for problem in problems:
             failures += 1
-            console.print(
-                f"[red]problem[/] report {report.developer_name!r} {problem.key}: "
-                f"{problem.message}; {problem.fix}",
-                highlight=False,
+            _problem(
+                fm,
+                problem.key,
+                f"report {report.developer_name!r}: {problem.message}; {problem.fix}",
             )
         if not problems:
             console.print(
                 f"[green]ok[/] report {report.developer_name}: every mapped column present"
             )
+    return failures
+
+
+def _check_external_id(fm: FieldMap, crm: SalesforceAdapter) -> int:
     fields = crm.describe_object_fields(fm.activities.object)
     external = fields.get(fm.activities.external_id_field)
+    field = f"{fm.activities.object}.{fm.activities.external_id_field}"
     if external is None or not (external.get("externalId") or external.get("idLookup")):
-        failures += 1
-        console.print(
-            f"[red]problem[/] activities.external_id_field: {fm.activities.object}."
-            f"{fm.activities.external_id_field} is not an external-id field in the org; create a "
-            "unique External ID text field on the object, or fix the name",
-            highlight=False,
+        _problem(
+            fm,
+            "activities.external_id_field",
+            f"{field} is not an external-id field in the org; create a unique External ID "
+            "text field on the object, or fix the name",
         )
-    else:
-        field = f"{fm.activities.object}.{fm.activities.external_id_field}"
-        console.print(f"[green]ok[/] {field} is an external id")
+        return 1
+    console.print(f"[green]ok[/] {field} is an external id")
+    return 0
+
+
+def _fail_if(failures: int, fm: FieldMap, customer: str) -> None:
     if failures:
         raise ConfigError(
-            f"{failures} problem(s) between {fm.source_path} and the org", customer=customer
+            f"{failures} problem(s) between {fm.source_path} and the org; fix them and run "
+            f"`connector fieldmap check {customer}` again",
+            customer=customer,
         )
+
+
+@app.command()
+def check(
+    customer: str = typer.Argument(
+        ..., metavar="CUSTOMER", help="Customer id (field_maps/CUSTOMER.yaml)."
+    ),
+    offline: bool = typer.Option(
+        False, "--offline", help="Check the file only; do not ask the CRM about its reports."
+    ),
+) -> None:
+    """Validate the field map; online, also check the folder's reports, columns and Task field."""
+    from connector.fieldmap import load_field_map
+    from connector.runtime import connect_crm
+
+    settings = settings_now()
+    fm = load_field_map(customer, settings.field_maps_dir)
+    console.print(f"[green]ok[/] {fm.source_path}: schema valid", highlight=False)
+    if offline:
+        return
+    crm = connect_crm(fm, open_store(customer, settings), settings)
+    reports = crm.list_reports(fm.source.report_folder)
+    failures = 0
+    for key, text in missing_reports(fm, [r.developer_name for r in reports]):
+        failures += 1
+        _problem(fm, key, text)
+    if fm.source.reports:
+        reports = [r for r in reports if r.developer_name in set(fm.source.reports)]
+    failures += _check_reports(fm, crm, reports)
+    failures += _check_external_id(fm, crm)
+    _fail_if(failures, fm, customer)
 
 
 @app.command()
 @audited("fieldmap_preview")
 def preview(
-    customer: str = typer.Argument(..., help="Customer id."),
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
     report: str | None = typer.Option(
         None, "--report", help="Report developer name (default: the first)."
     ),
     limit: int = typer.Option(20, "--limit", min=1, max=2000, help="Rows to show."),
 ) -> None:
     """Fetch a few rows (mapped columns only) and show what they map to. Writes nothing."""
-    settings = get_settings()
-    fm = load(customer, settings.field_maps_dir)
+    from connector.fieldmap import MappedRow, apply_map, load_field_map, requested_columns
+    from connector.runtime import connect_crm
+
+    settings = settings_now()
+    fm = load_field_map(customer, settings.field_maps_dir)
     crm = connect_crm(fm, open_store(customer, settings), settings)
     reports = crm.list_reports(fm.source.report_folder)
     chosen = [r for r in reports if report is None or r.developer_name == report]
     if not chosen:
         names = ", ".join(r.developer_name for r in reports) or "none"
         raise ConfigError(
-            f"no report {report!r} in the folder (reports: {names})", customer=customer
+            f"no report {report!r} in folder {fm.source.report_folder!r} (reports: {names})",
+            customer=customer,
         )
     target = chosen[0]
+    _fail_if(_check_reports(fm, crm, [target]), fm, customer)
     pages = crm.iter_report_pages(target, fm.prospect.id, requested_columns(fm), prefetch=False)
     page = next(iter(pages))
     fields = list(fm.prospect.fields)
@@ -125,9 +188,14 @@ def schema(
     out: Path | None = typer.Option(None, "--out", help="Write to this file instead of stdout."),
 ) -> None:
     """Print the field maps' JSON Schema (editors use it to validate and complete)."""
+    from connector.fieldmap import json_schema
+
     text = json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
     if out is None:
         typer.echo(text, nl=False)
     else:
-        out.write_text(text, encoding="utf-8")
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from exc
         console.print(f"wrote {out}")

@@ -7,17 +7,17 @@ or Celery), a Celery worker, and the web app with the resync hooks.
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
-from connector.cli.common import console, open_engine
-from connector.config import get_settings
+from connector.cli.common import console, open_engine, settings_now
 from connector.errors import ConfigError
-from connector.schedule.executor import Executor, InlineExecutor
-from connector.schedule.runner import PassReport, run_loop
-from connector.schedule.settings import get_schedule_settings
-from connector.store.base import check_customer_id
+
+if TYPE_CHECKING:
+    from connector.schedule.executor import Executor
+    from connector.schedule.runner import PassReport
 
 scheduler_app = typer.Typer(help="Run syncs when they are due (schedules and resync requests).")
 
@@ -38,7 +38,11 @@ def scheduler_run(
     """Sync every connected customer when its schedule or a resync request says so."""
     if executor not in EXECUTORS:
         raise typer.BadParameter(f"choose one of {', '.join(EXECUTORS)}", param_hint="--executor")
-    settings = get_settings()
+    from connector.schedule.executor import InlineExecutor
+    from connector.schedule.runner import run_loop
+    from connector.schedule.settings import get_schedule_settings
+
+    settings = settings_now()
     schedule = get_schedule_settings()
     engine = open_engine(settings)
     runner: Executor
@@ -115,8 +119,11 @@ def serve(
     uvicorn.run(create_app(), host=host, port=port, log_level="warning")
 
 
-def webhook_secret(customer: str = typer.Argument(..., help="Customer id.")) -> None:
+def webhook_secret(
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
+) -> None:
     """Print the customer's signed-webhook secret (derived from CONNECTOR_WEBHOOK_SECRET)."""
+    from connector.store.base import check_customer_id
     from connector.web.settings import WebSettings
     from connector.web.signing import customer_secret
 

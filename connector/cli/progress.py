@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.progress import (
@@ -17,8 +18,9 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from connector.crm.base import ReportRef
-from connector.store.models import SyncRun
+if TYPE_CHECKING:
+    from connector.crm.base import ReportRef
+    from connector.store.models import SyncRun
 
 
 class RichPullObserver:

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
-from connector.cli.common import console, open_engine
-from connector.cli.privacy_cmds import audited
-from connector.cli.progress import pull_progress, run_table
-from connector.config import get_settings
+from connector.cli.common import console, open_engine, settings_now
+from connector.cli.privacy_cmds import audited, open_known_store
 from connector.errors import StoreError
-from connector.fieldmap import load_field_map
-from connector.runtime import connect_crm, suppression_check
-from connector.schedule.due import Rule, next_due
-from connector.schedule.leases import hold_lease
-from connector.store import TenantStore
-from connector.sync.pull import PullOptions, pull
+
+if TYPE_CHECKING:
+    from connector.store import TenantStore
 
 
 @audited("sync")
 def sync(
-    customer: str = typer.Argument(..., help="Customer id (the field map's file name)."),
+    customer: str = typer.Argument(
+        ..., metavar="CUSTOMER", help="Customer id (the field map's file name)."
+    ),
     full: bool = typer.Option(
         False, "--full", help="Start afresh: ignore an interrupted run's checkpoints."
     ),
@@ -28,7 +27,15 @@ def sync(
     trigger: str = typer.Option("manual", hidden=True),
 ) -> None:
     """Pull the customer's report folder into the store (resuming an interrupted run)."""
-    settings = get_settings()
+    from connector.cli.progress import pull_progress, run_table
+    from connector.fieldmap import load_field_map
+    from connector.runtime import connect_crm, suppression_check
+    from connector.schedule.due import Rule, next_due
+    from connector.schedule.leases import hold_lease
+    from connector.store import TenantStore
+    from connector.sync.pull import PullOptions, pull
+
+    settings = settings_now()
     fm = load_field_map(customer, settings.field_maps_dir)
     store = TenantStore(open_engine(settings), customer)
     crm = connect_crm(fm, store, settings)
@@ -73,11 +80,11 @@ def _print_rejects(store: TenantStore, run_id: str, limit: int = 10) -> None:
 
 
 def runs(
-    customer: str = typer.Argument(..., help="Customer id."),
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
     limit: int = typer.Option(20, "--limit", "-n", help="How many recent runs to list."),
 ) -> None:
     """List the customer's recent runs with trigger, status, counts, API calls and errors."""
-    store = TenantStore(open_engine(), customer)
+    store = open_known_store(customer)
     table = Table(title=f"recent runs of {customer}")
     for name in (
         "started (UTC)",

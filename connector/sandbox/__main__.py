@@ -1,8 +1,10 @@
-"""``python -m connector.sandbox serve ...``."""
+"""``python -m connector.sandbox serve ...``: the same as ``connector sandbox serve ...``."""
 
 from __future__ import annotations
 
-from connector.sandbox.cli import app
+import sys
 
 if __name__ == "__main__":
-    app()
+    from connector.cli import main
+
+    main(["sandbox", *sys.argv[1:]])

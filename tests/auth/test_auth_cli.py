@@ -242,3 +242,35 @@ def test_login_runs_the_browser_flow_and_stores_the_refresh_token(
     saved = TenantStore(engine_of(cli_env), "acme").get_connection()
     assert saved is not None and saved.auth == "web" and saved.refresh_token_enc
     assert saved.organization_id == sandbox.org.organization_id
+
+
+def test_status_shows_a_customer_whose_secrets_the_key_ring_cannot_decrypt(
+    cli_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connector.store import migrate
+
+    engine = engine_of(cli_env)
+    migrate(engine)
+    elsewhere = Vault([Vault.generate_key()])  # e.g. the demo's local key
+    for customer, vault in (("acme", Vault([cli_env["key"]])), ("demo", elsewhere)):
+        TenantStore(engine, customer).save_connection(
+            Connection(
+                customer_id=customer,
+                auth="jwt",
+                login_url="https://login.salesforce.com",
+                private_key_enc=vault.encrypt("not really a key"),
+                access_token_enc=vault.encrypt(f"access-of-{customer}"),
+            )
+        )
+
+    result = runner.invoke(
+        __import__("connector.cli", fromlist=["app"]).app,
+        ["auth", "status"],
+        env={"COLUMNS": "250"},
+    )
+
+    assert result.exit_code == 0, result.output
+    rows = {line.split()[1]: line for line in result.stdout.splitlines() if "│ " in line}
+    assert "secrets unreadable" in rows["demo"] and "active" not in rows["demo"]
+    assert "secrets unreadable" not in rows["acme"]
+    assert "demo:" in result.stdout and "CONNECTOR_SECRET_KEYS" in result.stdout

@@ -10,6 +10,19 @@ from connector.crm.salesforce.tls import check_crm_url, is_loopback_host
 from connector.errors import ConfigError
 
 
+def test_plain_http_to_loopback_is_warned_about_once_per_process(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("connector.crm.salesforce.tls._WARNED_PLAIN_HTTP", set())
+    with caplog.at_level(logging.WARNING, logger="connector.crm.salesforce.tls"):
+        for _ in range(3):
+            check_crm_url("http://127.0.0.1:8080", what="login URL")
+
+    assert [r.getMessage() for r in caplog.records if "plain http" in r.getMessage()] == [
+        "login URL http://127.0.0.1:8080 uses plain http: allowed only because the host is loopback"
+    ]
+
+
 @pytest.mark.parametrize(
     "url",
     [
@@ -30,8 +43,9 @@ def test_https_urls_are_accepted_silently(url: str, caplog: pytest.LogCaptureFix
     ["http://127.0.0.1:8080", "http://localhost:8080", "http://[::1]:8080", "http://127.3.2.1"],
 )
 def test_plain_http_to_loopback_is_accepted_with_a_warning(
-    url: str, caplog: pytest.LogCaptureFixture
+    url: str, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr("connector.crm.salesforce.tls._WARNED_PLAIN_HTTP", set())
     with caplog.at_level(logging.WARNING, logger="connector.crm.salesforce.tls"):
         assert check_crm_url(url, what="login URL") == url
     assert any(

@@ -153,3 +153,44 @@ def test_a_sync_by_hand_counts_as_the_scheduled_one(connected_demo: Path) -> Non
     assert result.returncode == 0, result.stderr
     store = TenantStore(make_engine(os.environ["CONNECTOR_DATABASE_URL"]), "demo")
     assert due_reason(store.schedule_state(), utcnow()) is None
+
+
+def test_fieldmap_check_online_reports_a_listed_report_missing_from_the_folder(
+    connected_demo: Path,
+) -> None:
+    path = connected_demo / "demo.yaml"
+    text = path.read_text().replace(
+        "  report_folder: Call_Lists\n",
+        "  report_folder: Call_Lists\n  reports: [Enterprise_Contacts, SMB_Contacts]\n",
+    )
+    path.write_text(text)
+    line = text.splitlines().index("  reports: [Enterprise_Contacts, SMB_Contacts]") + 1
+
+    result = run_cli("fieldmap", "check", "demo")
+
+    assert result.returncode == 2, result.stdout
+    assert f"demo.yaml:{line} source.reports[1]" in result.stdout
+    assert "no report 'SMB_Contacts'" in result.stdout and "Renewals_Q3" in result.stdout
+
+
+def test_fieldmap_check_online_problems_carry_file_and_line(connected_demo: Path) -> None:
+    path = connected_demo / "demo.yaml"
+    text = path.read_text().replace("PHONE1", "PHONE_NUMBER")
+    path.write_text(text)
+    line = next(n for n, t in enumerate(text.splitlines(), 1) if "PHONE_NUMBER" in t)
+
+    result = run_cli("fieldmap", "check", "demo")
+
+    assert f"demo.yaml:{line} prospect.fields.phone" in result.stdout
+
+
+def test_fieldmap_preview_reports_a_missing_column_like_check(connected_demo: Path) -> None:
+    path = connected_demo / "demo.yaml"
+    path.write_text(path.read_text().replace("PHONE1", "PHONE_NUMBER"))
+
+    check = run_cli("fieldmap", "check", "demo")
+    preview = run_cli("fieldmap", "preview", "demo", "--report", "Renewals_Q3")
+
+    assert preview.returncode == check.returncode == 2
+    assert "Traceback" not in preview.stderr
+    assert "prospect.fields.phone" in preview.stdout and "PHONE_NUMBER" in preview.stdout

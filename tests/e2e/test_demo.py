@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from tests.conftest import REPO
 
 #: Salesforce access tokens start with the 15-character org id and "!".
@@ -48,7 +50,7 @@ def test_the_demo_pulls_pushes_and_keeps_secrets_encrypted(tmp_path: Path) -> No
     assert re.search(r"activities pushed\s*│\s*10\b", text), text
     assert re.search(r"Tasks in the org\s*│\s*10\b", text), text
 
-    database = home / "connector.db"
+    database = home / "demo" / "connector.db"
     files = [p for p in home.rglob("*") if p.is_file() and p.name.startswith("connector.db")]
     assert database in files
     for path in files:
@@ -80,3 +82,22 @@ def test_the_demo_pulls_pushes_and_keeps_secrets_encrypted(tmp_path: Path) -> No
     assert second.returncode == 0, second.stderr[-3000:]
     assert re.search(r"prospects written\s*│\s*0\b", second.stdout), second.stdout
     assert re.search(r"activities pushed\s*│\s*0\b", second.stdout), second.stdout
+
+
+def test_the_demo_leaves_the_installations_store_and_keys_alone(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CONNECTOR_")}
+    env.update(
+        CONNECTOR_HOME=str(home),
+        CONNECTOR_DATABASE_URL=f"sqlite:///{tmp_path / 'real.db'}",
+        CONNECTOR_SECRET_KEYS=Fernet.generate_key().decode(),
+    )
+    demo = [sys.executable, "-m", "connector", "demo", "--rows", "2500", "--no-progress"]
+    result = subprocess.run(
+        demo, cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (home / "demo" / "connector.db").is_file()
+    assert not (tmp_path / "real.db").exists()
+    assert not (home / "secret.key").exists() and not (home / "connector.db").exists()

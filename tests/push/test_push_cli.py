@@ -41,8 +41,10 @@ def line(**overrides: Any) -> str:
 
 @pytest.fixture
 def store() -> TenantStore:
-    """The store the CLI opens (SQLite under the test's CONNECTOR_HOME)."""
-    return open_store("acme")
+    """The store the CLI opens (SQLite under the test's CONNECTOR_HOME), with acme in it."""
+    store = open_store("acme", create=True)
+    store.ensure_customer()
+    return store
 
 
 def test_given_a_valid_file_when_imported_then_activities_are_pending(
@@ -88,7 +90,7 @@ def test_given_dry_run_when_imported_then_it_only_validates(
 def test_given_pending_activities_when_push_dry_run_then_records_are_shown_and_nothing_sent(
     box: Sandbox,
 ) -> None:
-    store = open_store("demo")
+    store = open_store("demo", create=True)
     call = a_call(WHO, outcome="Connected")
     record_activities(store, [call])
 

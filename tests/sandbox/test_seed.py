@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
+from connector.cli.sandbox_cmds import parse_fault
 from connector.sandbox import SandboxOrg, SeedConfig
-from connector.sandbox.cli import parse_fault
 from connector.sandbox.report_runner import run
 from connector.sandbox.reports import COLUMNS
 

@@ -23,22 +23,30 @@ from tests.conftest import REDIS_URL, REPO, service_missing
 from tests.e2e.conftest import Customer
 from tests.helpers.servers import connector_command, run_connector
 
-#: A Redis database of its own, so the test never meets another test's messages.
-BROKER_URL = REDIS_URL.rsplit("/", 1)[0] + "/14"
+#: The tests' Redis database; each test gets a queue of its own and deletes its keys after.
+BROKER_URL = REDIS_URL
 
 
 @pytest.fixture
-def broker(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The test broker URL and a fresh queue name, exported for the subprocesses."""
+def broker(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test broker URL and a fresh queue name, exported for the subprocesses.
+
+    Afterwards the queue's keys (the queue, its bindings) are deleted from Redis.
+    """
     try:
         import redis
 
         redis.Redis.from_url(BROKER_URL, socket_connect_timeout=2).ping()
     except Exception as exc:
         service_missing(f"Redis not reachable at {BROKER_URL}: {type(exc).__name__}")
+    queue = f"connector-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("CONNECTOR_CELERY_BROKER_URL", BROKER_URL)
-    monkeypatch.setenv("CONNECTOR_CELERY_QUEUE", f"connector-test-{uuid.uuid4().hex[:8]}")
-    return BROKER_URL
+    monkeypatch.setenv("CONNECTOR_CELERY_QUEUE", queue)
+    yield BROKER_URL
+    client = redis.Redis.from_url(BROKER_URL)
+    stale = list(client.scan_iter(match=f"*{queue}*"))
+    if stale:
+        client.delete(*stale)
 
 
 @pytest.fixture

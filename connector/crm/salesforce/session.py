@@ -30,6 +30,7 @@ from tenacity import (
 
 from connector.crm.base import ApiUsage, CallCounter
 from connector.crm.salesforce.classify import Verdict, classify
+from connector.crm.salesforce.network import network_problem
 from connector.crm.salesforce.tokens import TokenSource
 from connector.errors import AuthError, CrmRateLimited, CrmRejected, CrmTransient
 
@@ -181,7 +182,9 @@ class SalesforceSession:
             except (requests.RequestException, json.JSONDecodeError) as exc:
                 self._count(kind, sent_before)
                 raise CrmTransient(
-                    f"network error talking to Salesforce: {type(exc).__name__}",
+                    f"Salesforce answered with something that is not JSON ({exc.msg})"
+                    if isinstance(exc, json.JSONDecodeError)
+                    else network_problem(exc),
                     code="NETWORK_ERROR",
                     customer=self.customer,
                     report=report,

@@ -19,6 +19,10 @@ from connector.loopback import is_loopback_host
 log = logging.getLogger(__name__)
 
 
+#: The loopback plain-http URLs already warned about in this process.
+_WARNED_PLAIN_HTTP: set[str] = set()
+
+
 def is_loopback_url(url: str) -> bool:
     """True when `url` points at a loopback host (whatever its scheme)."""
     return is_loopback_host(urlsplit(url).hostname or "")
@@ -47,5 +51,9 @@ def check_crm_url(url: str, *, what: str = "CRM URL") -> str:
                 f"(use {text.replace('http://', 'https://', 1)!r}); plain http is allowed "
                 "only for loopback hosts (the local sandbox)"
             )
-        log.warning("%s %s uses plain http: allowed only because the host is loopback", what, text)
+        if text not in _WARNED_PLAIN_HTTP:  # once per process, not at every connection
+            _WARNED_PLAIN_HTTP.add(text)
+            log.warning(
+                "%s %s uses plain http: allowed only because the host is loopback", what, text
+            )
     return text.rstrip("/")

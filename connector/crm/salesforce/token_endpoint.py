@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from connector.crm.salesforce.network import network_problem
 from connector.crm.salesforce.oauth_errors import to_auth_error
 from connector.crm.salesforce.tls import check_crm_url
 from connector.errors import AuthError, CrmTransient, register_secret, scrub
@@ -96,9 +97,7 @@ def _post(
     try:
         return sender.post(url, data=dict(form), verify=verify, timeout=timeout)
     except requests.RequestException as exc:
-        raise CrmTransient(
-            f"cannot reach {url}: {type(exc).__name__}: {scrub(str(exc))}", code="unreachable"
-        ) from None
+        raise CrmTransient(scrub(network_problem(exc, url)), code="unreachable") from None
 
 
 def _refusal(response: requests.Response, customer: str | None) -> Exception:

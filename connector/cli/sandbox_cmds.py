@@ -1,7 +1,9 @@
 """``connector sandbox serve``: run the sandbox until Ctrl-C.
 
-Prints the base URL and the CA path and writes ``{state_dir}/sandbox.json`` (base_url,
-ca_path, organization_id, report and folder ids) so other processes can find it.
+Prints the base URL, the CA path, the connected app's client id and the user it pre-authorises,
+the ``export`` lines that point ``field_maps/example.yaml`` at it, and writes
+``{state_dir}/sandbox.json`` (base_url, ca_path, organization_id, report and folder ids) so
+other processes can find it. The sandbox server is imported only when it is started.
 """
 
 from __future__ import annotations
@@ -10,17 +12,20 @@ import json
 import signal
 import threading
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from connector.sandbox.faults import FaultRule
-from connector.sandbox.org import SandboxOrg
-from connector.sandbox.seed import SeedConfig
-from connector.sandbox.server import SandboxServer
-from connector.sandbox.tokens import ConnectedApp
+if TYPE_CHECKING:
+    from connector.sandbox.faults import FaultRule
 
-app = typer.Typer(help="A local, Salesforce-compatible HTTPS sandbox for demos and tests.")
+#: The sandbox user a registered app pre-authorises unless --username says otherwise.
+SANDBOX_USER = "integration@demo.example"
+
+app = typer.Typer(
+    help="A local, Salesforce-compatible HTTPS sandbox for demos and tests.",
+    no_args_is_help=True,
+)
 
 
 @app.callback()
@@ -30,6 +35,8 @@ def sandbox() -> None:
 
 def parse_fault(spec: str) -> FaultRule:
     """``ENDPOINT_REGEX:RATE:CODE`` (RATE and CODE optional) -> FaultRule."""
+    from connector.sandbox.faults import FaultRule
+
     regex, rate, code = spec, "1.0", "SERVER_UNAVAILABLE"
     parts = spec.rsplit(":", 2)
     if len(parts) == 3 and _is_rate(parts[1]):
@@ -53,9 +60,10 @@ def _is_rate(text: str) -> bool:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port (0 = any free port).")] = 8443,
-    state_dir: Annotated[Path, typer.Option(help="TLS files and sandbox.json.")] = Path(
-        ".connector/sandbox"
-    ),
+    state_dir: Annotated[
+        Path | None,
+        typer.Option(help="TLS files and sandbox.json (default CONNECTOR_HOME/sandbox)."),
+    ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the demo data.")] = 7,
     big_report_rows: Annotated[int, typer.Option(help="Rows of Enterprise_Contacts.")] = 6000,
     token_ttl: Annotated[
@@ -69,14 +77,24 @@ def serve(
         str | None, typer.Option(help="Register a connected app with this client id.")
     ] = None,
     jwt_cert: Annotated[
-        Path | None, typer.Option(help="Certificate/public key PEM for JWT bearer.")
+        Path | None,
+        typer.Option(
+            exists=True, dir_okay=False, help="Certificate (or public key) PEM for JWT bearer."
+        ),
     ] = None,
+    username: Annotated[
+        str, typer.Option(help="The sandbox user the registered app pre-authorises.")
+    ] = SANDBOX_USER,
     redirect_uri: Annotated[
         list[str] | None, typer.Option(help="Callback URL of the app, repeatable.")
     ] = None,
     rotate_refresh_tokens: Annotated[bool, typer.Option(help="Rotate refresh tokens.")] = False,
 ) -> None:
-    """Serve the seeded sandbox org over HTTPS until interrupted."""
+    """Serve the seeded sandbox org over HTTPS until interrupted (the org lives in memory)."""
+    from connector.config import get_settings
+    from connector.sandbox import ConnectedApp, FaultRule, SandboxOrg, SandboxServer, SeedConfig
+
+    state_dir = state_dir or get_settings().home / "sandbox"
     org = SandboxOrg.seeded(SeedConfig(seed=seed, big_report_rows=big_report_rows))
     org.access_token_ttl = token_ttl
     rules = [parse_fault(spec) for spec in fault or []]
@@ -90,22 +108,52 @@ def serve(
                 jwt_certificate_pem=jwt_cert.read_bytes() if jwt_cert else None,
                 redirect_uris=list(redirect_uri or []),
                 rotate_refresh_tokens=rotate_refresh_tokens,
-                pre_authorized_usernames=["integration@demo.example"],
+                pre_authorized_usernames=[username],
             )
         )
-    server = SandboxServer(org, state_dir=state_dir, host=host, port=port, log_level="info")
+    server = SandboxServer(org, state_dir=state_dir, host=host, port=port, log_level="warning")
     server.start()
     info = {
         "base_url": server.base_url,
         "ca_path": str(server.ca_path.resolve()),
+        "client_id": register_app,
+        "username": username if register_app else None,
         **org.describe_state(),
     }
     (state_dir / "sandbox.json").write_text(json.dumps(info, indent=2))
-    typer.echo(f"Salesforce sandbox at {server.base_url}")
-    typer.echo(f"Trust this CA: {info['ca_path']}")
-    typer.echo(f"Organization id: {org.organization_id}")
+    for line in _banner(info, register_app, jwt_cert, username):
+        typer.echo(line)
     _wait_for_interrupt()
     server.stop()
+
+
+def _banner(
+    info: dict[str, object], client_id: str | None, jwt_cert: Path | None, username: str
+) -> list[str]:
+    """What a person needs to connect to the sandbox, ending with copy-paste `export` lines."""
+    lines = [
+        f"Salesforce sandbox at {info['base_url']}",
+        f"Trust this CA: {info['ca_path']}",
+        f"Organization id: {info['organization_id']}",
+    ]
+    if client_id is None:
+        lines.append(
+            "No connected app registered: add --register-app CLIENT_ID --jwt-cert FILE.crt "
+            "to connect with `connector auth jwt`."
+        )
+    else:
+        how = f"JWT bearer with {jwt_cert}" if jwt_cert else "no JWT certificate"
+        lines += [
+            f"Connected app client id: {client_id} ({how})",
+            f"Pre-authorised user: {username}",
+            "Point a field map made from field_maps/example.yaml at this org with:",
+            f"export EXAMPLE_LOGIN_URL={info['base_url']} EXAMPLE_CLIENT_ID={client_id} "
+            f"EXAMPLE_USERNAME={username} EXAMPLE_CA_BUNDLE={info['ca_path']}",
+        ]
+    lines.append(
+        "The org lives in memory: it exists only while this command runs (Ctrl-C ends it)."
+    )
+    return lines
 
 
 def _wait_for_interrupt() -> None:
@@ -114,7 +162,3 @@ def _wait_for_interrupt() -> None:
         signal.signal(signum, lambda *_: stop.set())
     while not stop.wait(0.5):
         pass
-
-
-def main() -> None:
-    app()
