@@ -56,7 +56,7 @@ def test_a_command_refuses_a_store_behind_the_code_with_one_line(sqlite_url: str
         command.upgrade(alembic_config(connection), "0001")
 
     result = subprocess.run(
-        [sys.executable, "-m", "connector", "runs", "acme"],
+        [sys.executable, "-m", "connector", "runs", "demo"],
         cwd=REPO,
         env=dict(os.environ),
         capture_output=True,
