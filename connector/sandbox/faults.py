@@ -2,9 +2,10 @@
 
 A `FaultRule` matches request paths by regular expression and fires with probability `rate`,
 drawn from its own ``random.Random(seed)``, so a test run is reproducible. `times` caps how
-often it fires. A rule with a status below 400 only adds latency. With ``per_record=True`` the
-rule does not fail the HTTP call; instead a share of the records in an sObject Collections
-write fail with ``error_code`` as their ``statusCode``.
+often it fires. A rule with a status below 400 only adds latency: the latency of every matching
+rule that fires adds up, and error rules are still drawn after it, so latency and faults combine.
+With ``per_record=True`` the rule does not fail the HTTP call; instead a share of the records in
+an sObject Collections write fail with ``error_code`` as their ``statusCode``.
 
 Well-known codes get Salesforce's status and message unless given explicitly:
 UNABLE_TO_LOCK_ROW -> 400, REQUEST_LIMIT_EXCEEDED -> 403 "TotalRequests Limit exceeded.",
@@ -99,8 +100,16 @@ class FaultRule:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class RequestFault:
+    """What the rules decided for one request: added latency, and the error to answer with."""
+
+    latency_ms: int = 0
+    error: FaultRule | None = None
+
+
 class FaultInjector:
-    """The active rules, evaluated in order; the first rule that fires wins."""
+    """The active rules, evaluated in order: latency adds up, the first error that fires wins."""
 
     def __init__(self) -> None:
         self._rules: list[FaultRule] = []
@@ -115,13 +124,20 @@ class FaultInjector:
         with self._lock:
             self._rules = list(rules)
 
-    def request_fault(self, method: str, path: str) -> FaultRule | None:
-        """The whole-request rule that fires for this request, if any."""
+    def request_fault(self, method: str, path: str) -> RequestFault:
+        """The latency and error the whole-request rules impose on this request.
+
+        Every matching rule is drawn until an error fires, so a latency-only rule never hides
+        the error rules after it."""
+        latency = 0
         with self._lock:
             for rule in self._rules:
-                if not rule.per_record and rule.matches(method, path) and rule.roll():
-                    return rule
-        return None
+                if rule.per_record or not rule.matches(method, path) or not rule.roll():
+                    continue
+                latency += rule.latency_ms
+                if rule.is_error:
+                    return RequestFault(latency, rule)
+        return RequestFault(latency, None)
 
     def record_fault(self, method: str, path: str) -> FaultRule | None:
         """The per-record rule that fires for one record of this request, if any."""

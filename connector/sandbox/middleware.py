@@ -2,7 +2,7 @@
 
 For each request (``/__sandbox/*`` admin calls excepted):
 
-1. a matching `FaultRule` may delay it and/or answer with its error instead;
+1. matching `FaultRule`s may delay it (their latencies add up) and/or answer with an error;
 2. REST calls (``/services/data/vXX.X/...``) need a valid bearer token (401
    INVALID_SESSION_ID) and spend one call of the daily allocation (403 REQUEST_LIMIT_EXCEEDED
    when spent); their responses carry ``Sforce-Limit-Info: api-usage=<used>/<max>``;
@@ -67,12 +67,11 @@ class SandboxMiddleware:
     async def _handle(self, scope: Scope, body: bytes, send: Send) -> int:
         method, path = scope["method"], scope["path"]
         is_rest = REST_PATH.match(path) is not None
-        rule = self.org.fault_injector.request_fault(method, path)
-        if rule is not None:
-            if rule.latency_ms:
-                await asyncio.sleep(rule.latency_ms / 1000)
-            if rule.is_error:
-                return await self._respond(scope, send, _fault_response(rule, path), is_rest)
+        fault = self.org.fault_injector.request_fault(method, path)
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.error is not None:
+            return await self._respond(scope, send, _fault_response(fault.error, path), is_rest)
         if is_rest:
             refusal = self._gate(scope)
             if refusal is not None:
