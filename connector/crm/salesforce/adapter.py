@@ -137,6 +137,16 @@ class SalesforceAdapter:
             method="POST",
             json=body,
         )
+        shape_problem = rpt.answer_problem(result, requested)
+        if shape_problem:
+            raise CrmRejected(
+                f"{shape_problem}; nothing of this page was stored. Check that the integration "
+                "user may see the field (field-level security) and that the report type still "
+                "has the column",
+                code="COLUMN_MISSING",
+                customer=self.customer,
+                report=report.developer_name,
+            )
         rows = rpt.decode_rows(result, requested)
         done = bool(result.get("allData", True)) or not rows
         problem = rpt.keyset_problem(rows, id_column, after)

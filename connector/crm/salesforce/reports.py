@@ -68,6 +68,27 @@ def cell_value(cell: Mapping[str, Any]) -> Any:
     return value
 
 
+def answer_problem(result: Mapping[str, Any], columns: Sequence[str]) -> str | None:
+    """Why a run's answer cannot be read as `columns`, or None when it holds all of them.
+
+    A requested column the CRM leaves out (field-level security, a changed report type) must
+    never read as empty cells: that would blank the field for every row of the report.
+    """
+    metadata = result.get("reportMetadata") or {}
+    listed = metadata.get("detailColumns")
+    answered = [str(name) for name in (columns if listed is None else listed)]
+    shape = f"the answer's detailColumns are {', '.join(answered) or '(none)'}"
+    missing = [name for name in columns if name not in answered]
+    if missing:
+        return f"requested column {', '.join(missing)} is missing from the CRM's answer ({shape})"
+    fact = (result.get("factMap") or {}).get("T!T") or {}
+    for row in fact.get("rows") or []:
+        cells = row.get("dataCells") or []
+        if len(cells) != len(answered):
+            return f"a row has {len(cells)} cells for {len(answered)} columns ({shape})"
+    return None
+
+
 def decode_rows(result: Mapping[str, Any], columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows of a tabular run as column -> value, keeping only `columns`."""
     metadata = result.get("reportMetadata") or {}
