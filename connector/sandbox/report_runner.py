@@ -64,6 +64,8 @@ def run_spec(report: Report, overrides: dict[str, Any] | None) -> RunSpec:
         raise bad_request("detailColumns must be a list of column names.")
     for name in columns:
         column(name)
+        if name not in report.type_columns:
+            raise bad_request(f"The column '{name}' is not valid for this report type.")
     raw_filters = overrides.get("reportFilters", report.report_filters) or []
     if not isinstance(raw_filters, list):
         raise bad_request("reportFilters must be a list.")
@@ -145,7 +147,7 @@ def describe(report: Report) -> dict[str, Any]:
     """The describe payload: metadata, extended metadata and the report type's columns."""
     return {
         "reportMetadata": report_metadata(report),
-        "reportExtendedMetadata": extended_metadata(list(COLUMNS)),
+        "reportExtendedMetadata": extended_metadata(list(report.type_columns)),
         "reportTypeMetadata": {
             "categories": [
                 {
@@ -158,6 +160,7 @@ def describe(report: Report) -> dict[str, Any]:
                             "filterValues": [],
                         }
                         for col in COLUMNS.values()
+                        if col.name in report.type_columns
                     },
                 }
             ],

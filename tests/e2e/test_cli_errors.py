@@ -153,3 +153,17 @@ def test_a_sync_by_hand_counts_as_the_scheduled_one(connected_demo: Path) -> Non
     assert result.returncode == 0, result.stderr
     store = TenantStore(make_engine(os.environ["CONNECTOR_DATABASE_URL"]), "demo")
     assert due_reason(store.schedule_state(), utcnow()) is None
+
+
+def test_fieldmap_check_online_refuses_a_text_column_as_the_record_id(
+    connected_demo: Path,
+) -> None:
+    path = connected_demo / "demo.yaml"
+    path.write_text(path.read_text().replace("id: CONTACT_ID", "id: ACCOUNT.NAME"))
+
+    result = run_cli("fieldmap", "check", "demo")
+
+    assert result.returncode == 2
+    output = " ".join(result.stdout.split())
+    assert "prospect.id" in output and "is of type string, not a record id" in output
+    assert "set prospect.id to 'CONTACT_ID'" in output

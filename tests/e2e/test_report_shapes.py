@@ -5,11 +5,16 @@ from __future__ import annotations
 import pytest
 from sqlalchemy.engine import Engine
 
-from connector.errors import CrmRejected
+from connector.errors import ConfigError, CrmRejected
 from connector.sandbox import FaultRule
 from connector.sync.pull import pull
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
-from tests.e2e.truth import assert_store_matches_org, folder_reports
+from tests.e2e.truth import (
+    assert_store_matches_org,
+    folder_reports,
+    rejected_ids,
+    report_member_ids,
+)
 
 
 @pytest.fixture
@@ -53,3 +58,27 @@ def test_a_column_missing_from_a_reports_answer_fails_that_report_and_blanks_not
     again = pull(small.fm, small.store, small.crm())
     assert again.status == "succeeded" and again.prospects_written == 0
     assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_a_mapped_column_missing_from_one_reports_type_fails_that_report_alone(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    reports = {r.developer_name: r for r in folder_reports(fresh_sandbox.org, "Call_Lists")}
+    narrow = reports["Webinar_Attendees"]
+    narrow.type_columns = [name for name in narrow.type_columns if name != "MAILING_COUNTRY"]
+    narrow.detail_columns = [name for name in narrow.detail_columns if name != "MAILING_COUNTRY"]
+
+    with pytest.raises(ConfigError) as failed:
+        pull(small.fm, small.store, small.crm())
+
+    message = str(failed.value)
+    assert "Webinar_Attendees" in message and "MAILING_COUNTRY" in message
+    assert "prospect.fields.country" in message
+    others = [r for name, r in reports.items() if name != "Webinar_Attendees"]
+    for report in others:
+        stored = set(small.store.prospect_ids_in(report.id))
+        refused = rejected_ids(small.store, report.id)
+        truth = report_member_ids(fresh_sandbox.org, report)
+        assert stored and stored | refused == truth, report.developer_name
+    assert small.store.prospect_ids_in(narrow.id) == []
+    assert small.store.list_runs()[0].status == "failed"

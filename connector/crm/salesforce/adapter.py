@@ -149,7 +149,7 @@ class SalesforceAdapter:
             )
         rows = rpt.decode_rows(result, requested)
         done = bool(result.get("allData", True)) or not rows
-        problem = rpt.keyset_problem(rows, id_column, after)
+        problem = rpt.keyset_problem(rows, id_column, after, done=done)
         if problem:
             raise CrmRejected(
                 f"{problem}; stopping rather than risk skipping rows",
@@ -157,7 +157,7 @@ class SalesforceAdapter:
                 customer=self.customer,
                 report=report.developer_name,
             )
-        cursor = str(rows[-1][id_column]) if rows else after
+        cursor = rpt.page_cursor(rows, id_column, after)
         return ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
 
     def _rest(self, kind: str, path: str, *, report: str | None = None, **kwargs: Any) -> Any:
