@@ -116,8 +116,8 @@ def _refusal(response: requests.Response, customer: str | None) -> Exception:
         said = f" ({error})" if error else ""
         retry_after = response.headers.get("Retry-After", "")
         return CrmTransient(
-            f"Salesforce's OAuth endpoint answered HTTP {response.status_code}{said}; "
-            "a passing failure, retried later",
+            f"Salesforce's OAuth endpoint answered HTTP {response.status_code}{said}: "
+            "a passing failure, not a refusal; try again shortly",
             code="oauth_unavailable",
             status=response.status_code,
             customer=customer,
