@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import requests
 import responses
 from auth_helpers import KeyPair
 from responses.registries import OrderedRegistry
@@ -168,3 +169,19 @@ def test_given_the_token_endpoint_stays_down_then_the_call_gives_up_as_transient
     assert len(sleeps) == 2
     customer = store.get_customer()
     assert customer is not None and customer.status != "reconnect_needed"
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_given_a_timeout_then_a_connection_error_from_the_token_endpoint_then_it_retries(
+    store: TenantStore, vault: Vault
+) -> None:
+    connect_web(store, vault)
+    responses.get(QUERY, json=EXPIRED, status=401)
+    responses.post(TOKEN_URL, body=requests.ReadTimeout("read timed out"))
+    responses.post(TOKEN_URL, body=requests.ConnectionError("connection refused"))
+    responses.post(TOKEN_URL, json=fresh_token("access-new-0002"))
+    responses.get(QUERY, json=OK)
+    sleeps: list[float] = []
+
+    assert query(session_for(store, vault, sleeps)) == OK
+    assert len(sleeps) == 2
