@@ -61,8 +61,26 @@ class SandboxMiddleware:
             await self.app(routed, receive, send)
             return
         body = await _read_body(receive)
-        status = await self._handle(routed, body, send)
-        self.org.log_request(_entry(scope, original_path, body, status))
+        logged = False
+        started = 500
+
+        async def send_logged(message: Message) -> None:
+            # log before the last body chunk leaves, so a client that has its answer
+            # always finds the request in the log (and a later clear removes it)
+            nonlocal logged, started
+            if message["type"] == "http.response.start":
+                started = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                logged = logged or self._log(scope, original_path, body, started)
+            await send(message)
+
+        status = await self._handle(routed, body, send_logged)
+        if not logged:
+            self._log(scope, original_path, body, status)
+
+    def _log(self, scope: Scope, path: str, body: bytes, status: int) -> bool:
+        self.org.log_request(_entry(scope, path, body, status))
+        return True
 
     async def _handle(self, scope: Scope, body: bytes, send: Send) -> int:
         method, path = scope["method"], scope["path"]
