@@ -307,6 +307,15 @@ def forget(
         raise typer.BadParameter("give one of --email, --phone or --crm-id")
     store = open_known_store(customer)
     outcome = forget_subject(store, subject, cli_actor(), region=region)
+    if outcome.kind == "crm_id" and outcome.prospects == 0 and not any(outcome.deleted.values()):
+        # a CRM id names one record: matching nothing is most likely a mistyped id
+        console.print(
+            f"[red]no stored record matched the CRM id[/] given for {customer}: nothing was "
+            "deleted; later syncs will skip the id anyway. Check the id (15 characters are "
+            "case-sensitive, 18 are not) and the customer",
+            highlight=False,
+        )
+        raise typer.Exit(1)
     deleted = ", ".join(f"{count} {table}" for table, count in outcome.deleted.items() if count)
     console.print(
         f"forgot a subject of {customer} by {outcome.kind}: matched {outcome.prospects} prospect "

@@ -9,6 +9,7 @@ other processes can find it. The sandbox server is imported only when it is star
 from __future__ import annotations
 
 import json
+import secrets
 import signal
 import threading
 from pathlib import Path
@@ -33,8 +34,8 @@ def sandbox() -> None:
     """A local, Salesforce-compatible HTTPS sandbox for demos and tests."""
 
 
-def parse_fault(spec: str) -> FaultRule:
-    """``ENDPOINT_REGEX:RATE:CODE`` (RATE and CODE optional) -> FaultRule."""
+def parse_fault(spec: str, seed: int = 0) -> FaultRule:
+    """``ENDPOINT_REGEX:RATE:CODE`` (RATE and CODE optional) -> FaultRule drawing from `seed`."""
     from connector.sandbox.faults import FaultRule
 
     regex, rate, code = spec, "1.0", "SERVER_UNAVAILABLE"
@@ -44,9 +45,31 @@ def parse_fault(spec: str) -> FaultRule:
     elif len(parts) >= 2 and _is_rate(parts[-1]):
         regex, rate = spec.rsplit(":", 1)
     try:
-        return FaultRule(endpoint=regex, rate=float(rate), error_code=code)
+        return FaultRule(endpoint=regex, rate=float(rate), error_code=code, seed=seed)
     except ValueError as exc:
         raise typer.BadParameter(f"bad fault {spec!r}: {exc}") from exc
+
+
+def choose_fault_seed(given: int | None) -> int:
+    """The seed of the fault rules: the one given, else a random one (printed, to replay)."""
+    return given if given is not None else secrets.randbelow(2**31)
+
+
+def fault_rules(specs: list[str], latency_ms: int, fault_seed: int) -> list[FaultRule]:
+    """The rules of ``--fault`` specs and ``--latency-ms``, each drawing from its own seed.
+
+    Rule i draws from ``fault_seed + i``, so rules fire independently of each other; the
+    latency rule comes first and only delays, so every fault rule stays in force behind it.
+    """
+    from connector.sandbox.faults import FaultRule
+
+    rules = [parse_fault(spec, fault_seed + index) for index, spec in enumerate(specs)]
+    if latency_ms:
+        latency = FaultRule(
+            endpoint=".*", status=200, latency_ms=latency_ms, seed=fault_seed + len(rules)
+        )
+        rules.insert(0, latency)
+    return rules
 
 
 def _is_rate(text: str) -> bool:
@@ -73,6 +96,9 @@ def serve(
         list[str] | None, typer.Option(help="ENDPOINT_REGEX:RATE:CODE, repeatable.")
     ] = None,
     latency_ms: Annotated[int, typer.Option(help="Latency added to every request.")] = 0,
+    fault_seed: Annotated[
+        int | None, typer.Option(help="Seed of the fault draws (default: random, printed).")
+    ] = None,
     register_app: Annotated[
         str | None, typer.Option(help="Register a connected app with this client id.")
     ] = None,
@@ -92,14 +118,13 @@ def serve(
 ) -> None:
     """Serve the seeded sandbox org over HTTPS until interrupted (the org lives in memory)."""
     from connector.config import get_settings
-    from connector.sandbox import ConnectedApp, FaultRule, SandboxOrg, SandboxServer, SeedConfig
+    from connector.sandbox import ConnectedApp, SandboxOrg, SandboxServer, SeedConfig
 
     state_dir = state_dir or get_settings().home / "sandbox"
     org = SandboxOrg.seeded(SeedConfig(seed=seed, big_report_rows=big_report_rows))
     org.access_token_ttl = token_ttl
-    rules = [parse_fault(spec) for spec in fault or []]
-    if latency_ms:
-        rules.insert(0, FaultRule(endpoint=".*", status=200, latency_ms=latency_ms))
+    seed_of_faults = choose_fault_seed(fault_seed)
+    rules = fault_rules(list(fault or []), latency_ms, seed_of_faults)
     org.set_faults(rules)
     if register_app:
         org.register_app(
@@ -123,6 +148,8 @@ def serve(
     (state_dir / "sandbox.json").write_text(json.dumps(info, indent=2))
     for line in _banner(info, register_app, jwt_cert, username):
         typer.echo(line)
+    if rules:
+        typer.echo(f"Fault seed: {seed_of_faults} (replay with --fault-seed {seed_of_faults})")
     _wait_for_interrupt()
     server.stop()
 

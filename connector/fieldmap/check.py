@@ -26,7 +26,9 @@ _ACCEPTS: dict[str, frozenset[str]] = {
     "date": _TEXT | {"date", "datetime"},
     "datetime": _TEXT | {"date", "datetime"},
 }
-_ID_TYPES = _TEXT | {"id", "reference"}
+#: The id column pages the report (sorted, `greaterThan` the last id): it must hold unique
+#: record ids, which only id-typed columns promise. Unknown types get no benefit of the doubt.
+_ID_TYPES = frozenset({"id", "reference"})
 
 
 @dataclass(frozen=True)
@@ -84,13 +86,34 @@ def _type_problem(
     )
 
 
+def _id_type_problem(
+    report: str, column: str, data_type: str, columns: Mapping[str, str]
+) -> ReportColumnProblem | None:
+    if data_type.lower() in _ID_TYPES:
+        return None
+    candidates = [name for name, kind in columns.items() if kind.lower() == "id"]
+    if candidates:
+        fix = f"set prospect.id to {candidates[0]!r}, the report's record-id column"
+    else:
+        fix = "add the record-id column (e.g. Contact ID) to the report and set prospect.id to it"
+    return ReportColumnProblem(
+        report,
+        column,
+        "prospect.id",
+        f"column {column!r} is of type {data_type}, not a record id; rows are paged in id "
+        "order, so the id column must be a unique, id-typed column",
+        fix,
+    )
+
+
 def check_against_report(
     field_map: FieldMap, report_name: str, columns: Mapping[str, str]
 ) -> list[ReportColumnProblem]:
     """Problems with `report_name`, whose `columns` map column name -> data type.
 
-    Reports the missing id column, missing mapped columns (suggesting a close name) and
-    columns whose type the field's transform cannot read. An empty list means compatible.
+    Reports the missing id column, an id column that is not id-typed, missing mapped columns
+    (suggesting a close name) and columns whose type the field's transform cannot read. An
+    empty list means compatible.
     """
     problems: list[ReportColumnProblem] = []
     id_column = field_map.prospect.id
@@ -98,9 +121,7 @@ def check_against_report(
     if id_column not in columns:
         problems.append(_missing(report_name, id_column, "prospect.id", columns, used))
     else:
-        found = _type_problem(
-            report_name, id_column, "prospect.id", columns[id_column], _ID_TYPES, "a record id"
-        )
+        found = _id_type_problem(report_name, id_column, columns[id_column], columns)
         problems.extend([found] if found else [])
     for name, spec in field_map.prospect.fields.items():
         if spec.column is None:

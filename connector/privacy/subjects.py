@@ -2,7 +2,8 @@
 
 Pure. Identifiers are normalized the same way whether they come from an operator's command
 line or from a stored or freshly mapped prospect row, so that a forgotten subject matches
-however the CRM spells them: emails trimmed and lowercased, phones as E.164, CRM ids trimmed.
+however the CRM spells them: emails trimmed and lowercased, phones as E.164, CRM ids trimmed
+and in their canonical 18-character spelling (Salesforce's 18-character ids ignore case).
 Errors never repeat the identifier: it is personal data.
 """
 
@@ -15,7 +16,7 @@ from typing import Any, Literal
 
 import phonenumbers
 
-from connector.crm.salesforce.ids import to_18
+from connector.crm.salesforce.ids import canonical_id
 from connector.errors import ConfigError
 
 SubjectKind = Literal["email", "phone", "crm_id"]
@@ -53,10 +54,11 @@ def normalize_phone(text: str | None, region: str | None = None) -> str | None:
 
 
 def normalize_crm_id(text: str | None) -> str | None:
-    """A CRM record id, trimmed, 15-character Salesforce ids in their 18-character form;
-    None when empty or holding spaces."""
+    """A CRM record id, trimmed, in its one canonical spelling (a 15-character id, or an
+    18-character one in any case, becomes the 18-character id Salesforce writes); None when
+    empty or holding spaces."""
     value = (text or "").strip()
-    return to_18(value) if value and " " not in value else None
+    return canonical_id(value) if value and " " not in value else None
 
 
 @dataclass(frozen=True)

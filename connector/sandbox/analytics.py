@@ -61,7 +61,8 @@ async def run_saved(request: Request, version: str, report_id: str) -> Response:
     org = org_of(request)
     report = _report(org, report_id)
     include = _include_details(request, default=False)
-    return JSONResponse(report_runner.run(org, report, None, include, version))
+    dropped = _dropped(request)
+    return JSONResponse(report_runner.run(org, report, None, include, version, dropped))
 
 
 @router.post(BASE + "/{report_id}")
@@ -70,7 +71,13 @@ async def run_with_overrides(request: Request, version: str, report_id: str) -> 
     report = _report(org, report_id)
     overrides = _metadata(await request.body())
     include = _include_details(request, default=True)
-    return JSONResponse(report_runner.run(org, report, overrides, include, version))
+    dropped = _dropped(request)
+    return JSONResponse(report_runner.run(org, report, overrides, include, version, dropped))
+
+
+def _dropped(request: Request) -> frozenset[str]:
+    """Columns a `drop_column` fault rule removes from this run's answer."""
+    return org_of(request).fault_injector.dropped_columns(request.method, request.url.path)
 
 
 def _metadata(body: bytes) -> dict[str, Any] | None:

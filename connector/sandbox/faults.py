@@ -2,9 +2,13 @@
 
 A `FaultRule` matches request paths by regular expression and fires with probability `rate`,
 drawn from its own ``random.Random(seed)``, so a test run is reproducible. `times` caps how
-often it fires. A rule with a status below 400 only adds latency. With ``per_record=True`` the
-rule does not fail the HTTP call; instead a share of the records in an sObject Collections
-write fail with ``error_code`` as their ``statusCode``.
+often it fires. A rule with a status below 400 only adds latency: the latency of every matching
+rule that fires adds up, and error rules are still drawn after it, so latency and faults combine.
+With ``per_record=True`` the rule does not fail the HTTP call; instead a share of the records in
+an sObject Collections write fail with ``error_code`` as their ``statusCode``. With
+``drop_column`` the rule does not fail the call either: a report run it fires on answers
+without that detail column (gone from ``detailColumns``, the column info and every row), as an
+org does when field-level security hides a field from the integration user.
 
 Well-known codes get Salesforce's status and message unless given explicitly:
 UNABLE_TO_LOCK_ROW -> 400, REQUEST_LIMIT_EXCEEDED -> 403 "TotalRequests Limit exceeded.",
@@ -48,6 +52,7 @@ class FaultRule:
     seed: int = 0
     per_record: bool = False
     method: str | None = None
+    drop_column: str | None = None
     fired: int = field(default=0, compare=False)
     _random: random.Random = field(init=False, repr=False, compare=False)
     _pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
@@ -91,7 +96,7 @@ class FaultRule:
     def from_json(cls, data: dict[str, Any]) -> FaultRule:
         allowed = {
             "endpoint", "rate", "status", "error_code", "message", "retry_after",
-            "latency_ms", "times", "seed", "per_record", "method",
+            "latency_ms", "times", "seed", "per_record", "method", "drop_column",
         }  # fmt: skip
         unknown = set(data) - allowed
         if unknown:
@@ -99,8 +104,16 @@ class FaultRule:
         return cls(**data)
 
 
+@dataclass(frozen=True)
+class RequestFault:
+    """What the rules decided for one request: added latency, and the error to answer with."""
+
+    latency_ms: int = 0
+    error: FaultRule | None = None
+
+
 class FaultInjector:
-    """The active rules, evaluated in order; the first rule that fires wins."""
+    """The active rules, evaluated in order: latency adds up, the first error that fires wins."""
 
     def __init__(self) -> None:
         self._rules: list[FaultRule] = []
@@ -115,13 +128,31 @@ class FaultInjector:
         with self._lock:
             self._rules = list(rules)
 
-    def request_fault(self, method: str, path: str) -> FaultRule | None:
-        """The whole-request rule that fires for this request, if any."""
+    def request_fault(self, method: str, path: str) -> RequestFault:
+        """The latency and error the whole-request rules impose on this request.
+
+        Every matching rule is drawn until an error fires, so a latency-only rule never hides
+        the error rules after it."""
+        latency = 0
         with self._lock:
             for rule in self._rules:
-                if not rule.per_record and rule.matches(method, path) and rule.roll():
-                    return rule
-        return None
+                if rule.per_record or rule.drop_column or not rule.matches(method, path):
+                    continue
+                if not rule.roll():
+                    continue
+                latency += rule.latency_ms
+                if rule.is_error:
+                    return RequestFault(latency, rule)
+        return RequestFault(latency, None)
+
+    def dropped_columns(self, method: str, path: str) -> frozenset[str]:
+        """The report columns the answer to this request leaves out (``drop_column`` rules)."""
+        with self._lock:
+            return frozenset(
+                rule.drop_column
+                for rule in self._rules
+                if rule.drop_column and rule.matches(method, path) and rule.roll()
+            )
 
     def record_fault(self, method: str, path: str) -> FaultRule | None:
         """The per-record rule that fires for one record of this request, if any."""

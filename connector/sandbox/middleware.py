@@ -2,7 +2,7 @@
 
 For each request (``/__sandbox/*`` admin calls excepted):
 
-1. a matching `FaultRule` may delay it and/or answer with its error instead;
+1. matching `FaultRule`s may delay it (their latencies add up) and/or answer with an error;
 2. REST calls (``/services/data/vXX.X/...``) need a valid bearer token (401
    INVALID_SESSION_ID) and spend one call of the daily allocation (403 REQUEST_LIMIT_EXCEEDED
    when spent); their responses carry ``Sforce-Limit-Info: api-usage=<used>/<max>``;
@@ -61,18 +61,35 @@ class SandboxMiddleware:
             await self.app(routed, receive, send)
             return
         body = await _read_body(receive)
-        status = await self._handle(routed, body, send)
-        self.org.log_request(_entry(scope, original_path, body, status))
+        logged = False
+        started = 500
+
+        async def send_logged(message: Message) -> None:
+            # log before the last body chunk leaves, so a client that has its answer
+            # always finds the request in the log (and a later clear removes it)
+            nonlocal logged, started
+            if message["type"] == "http.response.start":
+                started = message["status"]
+            elif message["type"] == "http.response.body" and not message.get("more_body"):
+                logged = logged or self._log(scope, original_path, body, started)
+            await send(message)
+
+        status = await self._handle(routed, body, send_logged)
+        if not logged:
+            self._log(scope, original_path, body, status)
+
+    def _log(self, scope: Scope, path: str, body: bytes, status: int) -> bool:
+        self.org.log_request(_entry(scope, path, body, status))
+        return True
 
     async def _handle(self, scope: Scope, body: bytes, send: Send) -> int:
         method, path = scope["method"], scope["path"]
         is_rest = REST_PATH.match(path) is not None
-        rule = self.org.fault_injector.request_fault(method, path)
-        if rule is not None:
-            if rule.latency_ms:
-                await asyncio.sleep(rule.latency_ms / 1000)
-            if rule.is_error:
-                return await self._respond(scope, send, _fault_response(rule, path), is_rest)
+        fault = self.org.fault_injector.request_fault(method, path)
+        if fault.latency_ms:
+            await asyncio.sleep(fault.latency_ms / 1000)
+        if fault.error is not None:
+            return await self._respond(scope, send, _fault_response(fault.error, path), is_rest)
         if is_rest:
             refusal = self._gate(scope)
             if refusal is not None:

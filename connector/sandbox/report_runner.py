@@ -15,7 +15,7 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from connector.sandbox.formats import date_label, datetime_label, iso_z
@@ -64,6 +64,8 @@ def run_spec(report: Report, overrides: dict[str, Any] | None) -> RunSpec:
         raise bad_request("detailColumns must be a list of column names.")
     for name in columns:
         column(name)
+        if name not in report.type_columns:
+            raise bad_request(f"The column '{name}' is not valid for this report type.")
     raw_filters = overrides.get("reportFilters", report.report_filters) or []
     if not isinstance(raw_filters, list):
         raise bad_request("reportFilters must be a list.")
@@ -145,7 +147,7 @@ def describe(report: Report) -> dict[str, Any]:
     """The describe payload: metadata, extended metadata and the report type's columns."""
     return {
         "reportMetadata": report_metadata(report),
-        "reportExtendedMetadata": extended_metadata(list(COLUMNS)),
+        "reportExtendedMetadata": extended_metadata(list(report.type_columns)),
         "reportTypeMetadata": {
             "categories": [
                 {
@@ -158,6 +160,7 @@ def describe(report: Report) -> dict[str, Any]:
                             "filterValues": [],
                         }
                         for col in COLUMNS.values()
+                        if col.name in report.type_columns
                     },
                 }
             ],
@@ -193,9 +196,15 @@ def run(
     overrides: dict[str, Any] | None,
     include_details: bool,
     version: str,
+    dropped: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """Run `report` synchronously and build the TABULAR response."""
+    """Run `report` synchronously and build the TABULAR response.
+
+    `dropped` columns are left out of the answer altogether (a fault rule's doing)."""
     spec = run_spec(report, overrides)
+    if dropped:
+        kept = [name for name in spec.detail_columns if name not in dropped]
+        spec = replace(spec, detail_columns=kept)
     row_ids, total = select_rows(org, report, spec)
     cells = [_cells(org, org.contacts.peek(rid) or {}, spec.detail_columns) for rid in row_ids]
     return {

@@ -128,6 +128,8 @@ class Report:
     folder_id: str
     members: ReportMembers
     detail_columns: list[str] = field(default_factory=lambda: list(COLUMNS))
+    #: The columns its report type offers (a report of a narrower type has fewer).
+    type_columns: list[str] = field(default_factory=lambda: list(COLUMNS))
     report_filters: list[dict[str, Any]] = field(default_factory=list)
     report_boolean_filter: str | None = None
     sort_by: list[dict[str, str]] = field(default_factory=list)

@@ -68,7 +68,7 @@ class PullOptions:
 
 
 def plan_reports(fm: FieldMap, crm: CrmAdapter) -> list[ReportRef]:
-    """The folder's reports this customer syncs, each checked against the field map."""
+    """The folder's reports this customer syncs (all of them, or those source.reports names)."""
     reports = crm.list_reports(fm.source.report_folder)
     if fm.source.reports:
         wanted = set(fm.source.reports)
@@ -80,20 +80,22 @@ def plan_reports(fm: FieldMap, crm: CrmAdapter) -> list[ReportRef]:
                 customer=fm.customer,
             )
         reports = [r for r in reports if r.developer_name in wanted]
-    for report in reports:
-        problems = check_against_report(
-            fm, report.developer_name, crm.describe_report_columns(report)
-        )
-        if problems:
-            first = problems[0]
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise FieldMapError(
-                f"report {report.developer_name!r}: {first.message}; {first.fix}{more}",
-                path=str(fm.source_path) if fm.source_path else None,
-                key=first.key,
-                customer=fm.customer,
-            )
     return reports
+
+
+def check_report(fm: FieldMap, crm: CrmAdapter, report: ReportRef) -> FieldMapError | None:
+    """Why `report` cannot be read with the field map (its columns checked), or None."""
+    problems = check_against_report(fm, report.developer_name, crm.describe_report_columns(report))
+    if not problems:
+        return None
+    first = problems[0]
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return FieldMapError(
+        f"report {report.developer_name!r}: {first.message}; {first.fix}{more}",
+        path=str(fm.source_path) if fm.source_path else None,
+        key=first.key,
+        customer=fm.customer,
+    )
 
 
 def pull(
@@ -163,30 +165,59 @@ def _pull_reports(
     if retired:
         log.info("customer %s: retired call lists %s", fm.customer, ", ".join(retired))
     run.reports = len(reports)
+    unreadable = _check_reports(fm, crm, reports)
+    if unreadable and len(unreadable) == len(reports):
+        raise next(iter(unreadable.values()))  # the map fits no report: nothing to read
     checkpoints = store.checkpoints(run.run_id)
-    failures: list[CrmRejected] = []
+    failures: list[tuple[ReportRef, FieldMapError | CrmRejected]] = []
     for index, report in enumerate(reports):
         options.observer.report_started(report, index, len(reports))
         checkpoint = checkpoints.get(report.id)
         if checkpoint is not None and checkpoint.done:
             continue
         try:
+            if report.id in unreadable:
+                raise unreadable[report.id]
             _pull_report(fm, store, crm, run, options, report, checkpoint, checkpoint_run)
-        except CrmRejected as exc:  # this report's own trouble: read the others first
+        except (CrmRejected, FieldMapError) as exc:  # this report's own trouble: read the others
+            code = _failure_code(exc)
             log.warning(
-                "customer %s: report %s failed: %s", fm.customer, report.developer_name, exc.code
+                "customer %s: report %s failed: %s", fm.customer, report.developer_name, code
             )
-            failures.append(exc)
+            failures.append((report, exc))
     if len(failures) == 1:
-        raise failures[0]
+        raise failures[0][1]
     if failures:
-        names = ", ".join(f"{f.report} [{f.code}]" for f in failures)
-        raise CrmRejected(
-            f"{len(failures)} of {len(reports)} reports failed: {names}; the others were synced",
-            code=failures[0].code,
-            customer=fm.customer,
+        names = ", ".join(f"{r.developer_name} [{_failure_code(e)}]" for r, e in failures)
+        message = (
+            f"{len(failures)} of {len(reports)} reports failed: {names}; the others were synced"
         )
+        if all(isinstance(e, FieldMapError) for _, e in failures):
+            raise FieldMapError(message, customer=fm.customer)
+        raise CrmRejected(message, code=_failure_code(failures[0][1]), customer=fm.customer)
     run.prospects_removed += store.remove_orphan_prospects(options.fence)
+
+
+def _check_reports(
+    fm: FieldMap, crm: CrmAdapter, reports: list[ReportRef]
+) -> dict[str, FieldMapError | CrmRejected]:
+    """The reports the field map cannot read (by report id), each with its error."""
+    unreadable: dict[str, FieldMapError | CrmRejected] = {}
+    for report in reports:
+        problem: FieldMapError | CrmRejected | None
+        try:
+            problem = check_report(fm, crm, report)
+        except CrmRejected as exc:  # e.g. the report's describe is refused
+            problem = exc
+        if problem is not None:
+            unreadable[report.id] = problem
+    return unreadable
+
+
+def _failure_code(exc: FieldMapError | CrmRejected) -> str:
+    if isinstance(exc, CrmRejected):
+        return exc.code or "CRM_REJECTED"
+    return "FIELD_MAP"
 
 
 def _pull_report(
@@ -222,10 +253,12 @@ def _save_page(
 ) -> None:
     mapped: list[tuple[str, Mapping[str, str | None]]] = []
     rejects: list[tuple[str, str]] = []
-    for row in page.rows:
+    first_row = rows_read - len(page.rows) + 1
+    for number, row in enumerate(page.rows, start=first_row):
         result = apply_map(fm, row)
         if isinstance(result, Reject):
-            rejects.append((result.crm_id or "(no id)", "; ".join(result.reasons)))
+            # a row without an id is recorded by its place in the report, one record each
+            rejects.append((result.crm_id or f"(no id) #{number}", "; ".join(result.reasons)))
             continue
         if options.suppressed is not None and options.suppressed(result.crm_id, result.fields):
             run.suppressed += 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connector.crm.salesforce.classify import Verdict, classify
-from connector.crm.salesforce.reports import decode_rows, keyset_problem, run_body
+from connector.crm.salesforce.reports import answer_problem, decode_rows, keyset_problem, run_body
 
 
 @pytest.mark.parametrize(
@@ -134,4 +134,31 @@ def test_a_page_must_continue_the_keyset_in_binary_id_order(
     ids: list[str], after: str | None, problem: str | None
 ) -> None:
     found = keyset_problem([{"ID": i} for i in ids], "ID", after)
+    assert (found is None) if problem is None else (problem in (found or ""))
+
+
+def _answer(columns: list[str] | None, *cell_counts: int) -> dict:  # type: ignore[type-arg]
+    rows = [{"dataCells": [{"value": "x"}] * count} for count in cell_counts]
+    metadata = {} if columns is None else {"detailColumns": columns}
+    return {"reportMetadata": metadata, "factMap": {"T!T": {"rows": rows}}}
+
+
+@pytest.mark.parametrize(
+    ("answer", "problem"),
+    [
+        (_answer(["ID", "EMAIL"], 2, 2), None),
+        (_answer(["ID", "EMAIL", "EXTRA"], 3), None),
+        (_answer(None, 2), None),  # no metadata: cells in the requested order
+        (_answer(["ID"], 1), "requested column EMAIL is missing from the CRM's answer"),
+        (_answer(["ID"], 1), "the answer's detailColumns are ID"),
+        (_answer([], 0), "requested column ID, EMAIL is missing"),
+        (_answer(["ID", "EMAIL"], 2, 1), "a row has 1 cells for 2 columns"),
+        (_answer(None, 1), "a row has 1 cells for 2 columns"),
+    ],
+)
+def test_an_answer_must_carry_every_requested_column(
+    answer: dict,  # type: ignore[type-arg]
+    problem: str | None,
+) -> None:
+    found = answer_problem(answer, ["ID", "EMAIL"])
     assert (found is None) if problem is None else (problem in (found or ""))

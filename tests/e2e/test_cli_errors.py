@@ -194,3 +194,17 @@ def test_fieldmap_preview_reports_a_missing_column_like_check(connected_demo: Pa
     assert preview.returncode == check.returncode == 2
     assert "Traceback" not in preview.stderr
     assert "prospect.fields.phone" in preview.stdout and "PHONE_NUMBER" in preview.stdout
+
+
+def test_fieldmap_check_online_refuses_a_text_column_as_the_record_id(
+    connected_demo: Path,
+) -> None:
+    path = connected_demo / "demo.yaml"
+    path.write_text(path.read_text().replace("id: CONTACT_ID", "id: ACCOUNT.NAME"))
+
+    result = run_cli("fieldmap", "check", "demo")
+
+    assert result.returncode == 2
+    output = " ".join(result.stdout.split())
+    assert "prospect.id" in output and "is of type string, not a record id" in output
+    assert "set prospect.id to 'CONTACT_ID'" in output

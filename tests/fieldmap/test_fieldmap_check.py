@@ -81,6 +81,32 @@ def test_incompatible_types_are_reported(
     assert problem.fix
 
 
+@pytest.mark.parametrize("data_type", ["id", "ID", "reference"])
+def test_the_id_column_may_be_an_id_or_reference_column(
+    field_map: FieldMap, data_type: str
+) -> None:
+    assert check_against_report(field_map, "R", {**COLUMNS, "CONTACT_ID": data_type}) == []
+
+
+@pytest.mark.parametrize("data_type", ["string", "textarea", "email", "somenewtype"])
+def test_the_id_column_must_be_id_typed_and_the_fix_names_one(
+    field_map: FieldMap, data_type: str
+) -> None:
+    (problem,) = check_against_report(field_map, "R", {**COLUMNS, "CONTACT_ID": data_type})
+    assert (problem.key, problem.column) == ("prospect.id", "CONTACT_ID")
+    assert f"is of type {data_type}, not a record id" in problem.message
+    assert "unique" in problem.message
+
+
+def test_a_text_column_chosen_as_id_gets_a_fix_naming_the_reports_id_column() -> None:
+    field_map = parse_field_map_text(
+        VALID_MAP.replace("id: CONTACT_ID", "id: ACCOUNT.NAME"), "acme.yaml", env={}
+    )
+    (problem,) = check_against_report(field_map, "R", COLUMNS)
+    assert (problem.key, problem.column) == ("prospect.id", "ACCOUNT.NAME")
+    assert "set prospect.id to 'CONTACT_ID'" in problem.fix
+
+
 @pytest.mark.parametrize("data_type", ["string", "textarea", "STRING", "somenewtype"])
 def test_text_and_unknown_types_are_accepted(field_map: FieldMap, data_type: str) -> None:
     assert check_against_report(field_map, "R", {**COLUMNS, "EMAIL": data_type}) == []

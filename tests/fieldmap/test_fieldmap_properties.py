@@ -168,11 +168,10 @@ def test_check_against_report_catches_any_renamed_column(
     case: tuple[FieldMap, dict[str, Any], dict[str, Any]], data: st.DataObject
 ) -> None:
     fm = case[0]
-    columns = dict.fromkeys(requested_columns(fm), "string")
+    columns = {**dict.fromkeys(requested_columns(fm), "string"), fm.prospect.id: "id"}
     assert check_against_report(fm, "R", columns) == []
     renamed = data.draw(st.sampled_from(sorted(columns)))
-    del columns[renamed]
-    columns[renamed + "_RENAMED"] = "string"
+    columns[renamed + "_RENAMED"] = columns.pop(renamed)
     problems = check_against_report(fm, "R", columns)
     assert problems and {p.column for p in problems} == {renamed}
     assert all(f"did you mean {renamed + '_RENAMED'!r}?" in p.fix for p in problems)

@@ -158,7 +158,7 @@ class FakeCrm:
         return [self.report]
 
     def describe_report_columns(self, report: ReportRef) -> dict[str, str]:
-        return dict.fromkeys(report_row(self.people[0]), "string")
+        return {**dict.fromkeys(report_row(self.people[0]), "string"), "CONTACT_ID": "id"}
 
     def iter_report_pages(
         self, report: ReportRef, id_column: str, columns: Sequence[str], after: str | None = None

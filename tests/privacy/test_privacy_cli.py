@@ -117,3 +117,30 @@ def test_the_audited_decorator_records_other_commands_with_their_outcome(
     events = [e for e in TenantStore(cli_engine, "acme").audit_events() if e.action == "sync"]
     assert sorted(parse_detail(e)["outcome"] for e in events) == ["failed", "ok"]
     assert {e.actor for e in events} == {"cli:anna"}
+
+
+MIXED_CASE_ID = "0035g00000AbCdEAAV"
+
+
+@pytest.mark.parametrize("typed", [MIXED_CASE_ID.upper(), MIXED_CASE_ID.lower(), MIXED_CASE_ID])
+def test_forget_by_an_18_character_crm_id_typed_in_any_case_forgets_the_person(
+    cli_engine: Engine, typed: str
+) -> None:
+    store = TenantStore(cli_engine, "acme")
+    with store.session() as session:
+        session.add(Prospect(customer_id="acme", crm_id=MIXED_CASE_ID, row_hash="h"))
+    result = runner.invoke(app, ["forget", "acme", "--crm-id", typed])
+
+    assert result.exit_code == 0, result.output
+    assert "1 prospect" in result.output
+    assert MIXED_CASE_ID not in {p.crm_id for p in store.prospects()}
+
+
+def test_forget_by_a_crm_id_that_matches_nothing_says_so_and_fails(cli_engine: Engine) -> None:
+    result = runner.invoke(app, ["forget", "acme", "--crm-id", "0035g00000ZzZzZAAA"])
+
+    assert result.exit_code == 1, result.output
+    output = " ".join(result.output.split())
+    assert "no stored record matched the CRM id" in output
+    assert "0035g00000ZzZzZ" not in output
+    assert TenantStore(cli_engine, "acme").count(Prospect) == 3

@@ -16,6 +16,9 @@ from connector.privacy.subjects import Subject, matching_crm_ids, parse_subject,
         ("phone", "415 555 0101", "US", "+14155550101"),
         ("phone", "+14155550101", None, "+14155550101"),
         ("crm_id", " 003000000000001AAA ", None, "003000000000001AAA"),
+        ("crm_id", "0035G00000ABCDEAAV", None, "0035g00000AbCdEAAV"),
+        ("crm_id", "0035g00000abcdeaav", None, "0035g00000AbCdEAAV"),
+        ("crm_id", "0035g00000AbCdE", None, "0035g00000AbCdEAAV"),
     ],
 )
 def test_identifiers_are_normalized(kind: str, raw: str, region: str | None, expected: str) -> None:
@@ -53,3 +56,12 @@ def test_matching_finds_every_record_of_a_subject_and_a_crm_id_always_matches_it
     ]
     assert matching_crm_ids(Subject("email", "ada@example.com"), rows) == {"003A", "003B"}
     assert matching_crm_ids(Subject("crm_id", "003Z"), rows) == {"003Z"}
+
+
+@pytest.mark.parametrize(
+    "typed", ["0035g00000AbCdEAAV", "0035G00000ABCDEAAV", "0035g00000abcdeaav"]
+)
+def test_an_18_character_id_matches_its_record_in_any_case(typed: str) -> None:
+    rows = [{"crm_id": "0035g00000AbCdEAAV"}, {"crm_id": "0035g00000abcdeAAA"}]
+    subject = parse_subject("crm_id", typed)
+    assert matching_crm_ids(subject, rows) == {"0035g00000AbCdEAAV"}

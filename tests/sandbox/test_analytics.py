@@ -8,7 +8,7 @@ import pytest
 import requests
 from sandbox_helpers import report_id
 
-from connector.sandbox import SandboxOrg
+from connector.sandbox import FaultRule, SandboxOrg
 from connector.sandbox.reports import COLUMNS
 
 BY_ID = [{"sortColumn": "CONTACT_ID", "sortOrder": "Asc"}]
@@ -232,3 +232,23 @@ def test_descending_keyset_paging_with_less_than_also_covers_every_row_once(
         if body["allData"]:
             break
     assert len(seen) == len(set(seen)) == len(report.members)
+
+
+def test_a_drop_column_fault_answers_without_that_column(
+    api: requests.Session, rest: str, sandbox_org: SandboxOrg
+) -> None:
+    rid = report_id(sandbox_org, "Webinar_Attendees")
+    sandbox_org.set_faults(
+        [FaultRule(endpoint=f"/analytics/reports/{rid}$", drop_column="EMAIL", times=1)]
+    )
+    metadata = {"detailColumns": ["CONTACT_ID", "EMAIL", "LAST_NAME"], "sortBy": BY_ID}
+
+    dropped = _run(api, rest, rid, metadata)
+    assert dropped.status_code == 200
+    body = dropped.json()
+    assert body["reportMetadata"]["detailColumns"] == ["CONTACT_ID", "LAST_NAME"]
+    assert set(body["reportExtendedMetadata"]["detailColumnInfo"]) == {"CONTACT_ID", "LAST_NAME"}
+    assert {len(row["dataCells"]) for row in body["factMap"]["T!T"]["rows"]} == {2}
+
+    whole = _run(api, rest, rid, metadata).json()  # the rule fired its one time
+    assert whole["reportMetadata"]["detailColumns"] == ["CONTACT_ID", "EMAIL", "LAST_NAME"]

@@ -7,6 +7,7 @@ import time
 import requests
 
 from connector.sandbox import FaultRule, SandboxOrg
+from connector.sandbox.faults import FaultInjector
 
 
 def _statuses(api: requests.Session, url: str, n: int) -> list[int]:
@@ -70,3 +71,31 @@ def test_faults_only_match_their_endpoint(
 ) -> None:
     sandbox_org.set_faults([FaultRule(endpoint=r"/analytics/reports/")])
     assert api.get(f"{rest}/limits/").status_code == 200
+
+
+def test_added_latency_leaves_the_error_rules_in_force(
+    api: requests.Session, rest: str, sandbox_org: SandboxOrg
+) -> None:
+    latency = FaultRule(endpoint=".*", status=200, latency_ms=1)
+    failure = FaultRule(endpoint=r"/limits", times=2)
+    sandbox_org.set_faults([latency, failure])
+
+    assert _statuses(api, f"{rest}/limits/", 3) == [503, 503, 200]
+    assert failure.fired == 2
+    assert latency.fired == 3
+
+
+def test_latency_from_every_matching_rule_adds_up() -> None:
+    injector = FaultInjector()
+    injector.set(
+        [
+            FaultRule(endpoint=".*", status=200, latency_ms=5),
+            FaultRule(endpoint=r"/limits", status=200, latency_ms=7),
+            FaultRule(endpoint=r"/limits", status=503, latency_ms=11),
+        ]
+    )
+    fault = injector.request_fault("GET", "/services/data/v59.0/limits")
+    assert fault.latency_ms == 23
+    assert fault.error is not None and fault.error.status == 503
+    quiet = injector.request_fault("GET", "/services/data/v59.0/query")
+    assert (quiet.latency_ms, quiet.error) == (5, None)

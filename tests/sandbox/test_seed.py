@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from connector.cli.sandbox_cmds import parse_fault
+from connector.cli.sandbox_cmds import choose_fault_seed, fault_rules, parse_fault
 from connector.sandbox import SandboxOrg, SeedConfig
 from connector.sandbox.report_runner import run
 from connector.sandbox.reports import COLUMNS
@@ -70,3 +70,34 @@ def test_cli_fault_specs() -> None:
         "/analytics/reports/", 0.25, "UNABLE_TO_LOCK_ROW", 400,
     )  # fmt: skip
     assert parse_fault("/query").rate == 1.0
+
+
+def test_cli_fault_rules_draw_from_distinct_seeds_derived_from_the_fault_seed() -> None:
+    rules = fault_rules(["/query:0.2", "/analytics/:0.2:UNABLE_TO_LOCK_ROW"], 0, fault_seed=41)
+    assert [rule.seed for rule in rules] == [41, 42]
+    again = fault_rules(["/query:0.2", "/analytics/:0.2:UNABLE_TO_LOCK_ROW"], 0, fault_seed=41)
+    assert [r.roll() for r in rules[0:1] for _ in range(50)] == [
+        r.roll() for r in again[0:1] for _ in range(50)
+    ]
+
+
+def test_cli_fault_rules_at_a_20_percent_rate_fire_early_for_most_seeds() -> None:
+    early = 0
+    for fault_seed in range(20):
+        (rule,) = fault_rules(["/query:0.2"], 0, fault_seed=fault_seed)
+        early += any(rule.roll() for _ in range(10))
+    assert early >= 15  # 1 - 0.8**10 = 89% of seeds fire within 10 requests
+
+
+def test_cli_latency_comes_first_and_keeps_the_faults() -> None:
+    rules = fault_rules(["/query:1.0"], 250, fault_seed=5)
+    assert [(r.endpoint, r.status, r.latency_ms) for r in rules] == [
+        (".*", 200, 250),
+        ("/query", 503, 0),
+    ]
+    assert len({rule.seed for rule in rules}) == 2
+
+
+def test_the_default_fault_seed_is_random() -> None:
+    assert len({choose_fault_seed(None) for _ in range(5)}) > 1
+    assert choose_fault_seed(17) == 17

@@ -137,9 +137,19 @@ class SalesforceAdapter:
             method="POST",
             json=body,
         )
+        shape_problem = rpt.answer_problem(result, requested)
+        if shape_problem:
+            raise CrmRejected(
+                f"{shape_problem}; nothing of this page was stored. Check that the integration "
+                "user may see the field (field-level security) and that the report type still "
+                "has the column",
+                code="COLUMN_MISSING",
+                customer=self.customer,
+                report=report.developer_name,
+            )
         rows = rpt.decode_rows(result, requested)
         done = bool(result.get("allData", True)) or not rows
-        problem = rpt.keyset_problem(rows, id_column, after)
+        problem = rpt.keyset_problem(rows, id_column, after, done=done)
         if problem:
             raise CrmRejected(
                 f"{problem}; stopping rather than risk skipping rows",
@@ -147,7 +157,7 @@ class SalesforceAdapter:
                 customer=self.customer,
                 report=report.developer_name,
             )
-        cursor = str(rows[-1][id_column]) if rows else after
+        cursor = rpt.page_cursor(rows, id_column, after)
         return ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
 
     def _rest(self, kind: str, path: str, *, report: str | None = None, **kwargs: Any) -> Any:

@@ -4,6 +4,7 @@ Salesforce answers a refused token request with HTTP 400 (sometimes 401) and a b
 `{"error": "<code>", "error_description": "<text>"}`. `to_auth_error` turns that pair into an
 `AuthError` whose `code` is Salesforce's `error` and whose message ends with a fix. The most
 specific row of `KNOWN_FAILURES` wins: a row with a description fragment beats one without.
+`is_transient` tells passing trouble (5xx, 429, "retry your request") from such a refusal.
 """
 
 from __future__ import annotations
@@ -129,6 +130,29 @@ KNOWN_FAILURES: tuple[OAuthFailure, ...] = (
 _FALLBACK = OAuthFailure(
     "", "", "Salesforce refused the request", "check the connected app settings and reconnect"
 )
+
+
+#: Every `error` that means Salesforce refused the grant or the app: a person must act.
+REFUSALS = frozenset(failure.error for failure in KNOWN_FAILURES)
+
+#: `error` values that mean "not now" rather than "no": retried like any transient answer.
+TRANSIENT_ERRORS = frozenset(
+    {"unknown_error", "server_unavailable", "temporarily_unavailable", "request_limit_exceeded"}
+)
+
+#: HTTP statuses of a passing failure (as for every other Salesforce call).
+TRANSIENT_STATUSES = frozenset({408, 420, 429})
+
+
+def is_transient(status: int, error: str) -> bool:
+    """Whether a failed OAuth answer is passing trouble (retry) rather than a refusal.
+
+    A known refusal (`invalid_grant` and its kin) is never transient, whatever the status;
+    otherwise 5xx, 408, 420, 429 and Salesforce's "retry your request" codes are.
+    """
+    if error in REFUSALS:
+        return False
+    return error in TRANSIENT_ERRORS or status in TRANSIENT_STATUSES or status >= 500
 
 
 def classify(error: str, description: str) -> OAuthFailure:

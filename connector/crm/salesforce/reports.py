@@ -38,26 +38,42 @@ def run_body(
     return {"reportMetadata": body}
 
 
+def has_id(row: Mapping[str, Any], id_column: str) -> bool:
+    """Whether the row holds a record id (rows without one are rejected one by one later)."""
+    value = row.get(id_column)
+    return isinstance(value, str) and bool(value.strip())
+
+
 def keyset_problem(
-    rows: Sequence[Mapping[str, Any]], id_column: str, after: str | None
+    rows: Sequence[Mapping[str, Any]], id_column: str, after: str | None, *, done: bool = True
 ) -> str | None:
     """Why a page cannot continue the keyset, or None when its ids strictly increase past `after`.
 
     Paging and reconciliation rely on the CRM sorting and filtering the id column in the
     same (binary) order; a page that breaks it would otherwise lose or repeat rows silently.
+    Rows without an id take no part in the order (the mapping rejects each of them), but a
+    page that is not the last must hold at least one id to move the keyset past it.
     """
     previous = after
     for row in rows:
-        current = row.get(id_column)
-        if not isinstance(current, str) or not current:
-            return f"a row has no value in the id column {id_column}"
+        if not has_id(row, id_column):
+            continue
+        current = row[id_column]
         if previous is not None and not current > previous:
             return (
                 f"rows are not in strictly increasing {id_column} order "
                 f"({current!r} came after {previous!r})"
             )
         previous = current
+    if not done and rows and previous == after:
+        return f"a whole page has no value in the id column {id_column}, so paging cannot pass it"
     return None
+
+
+def page_cursor(rows: Sequence[Mapping[str, Any]], id_column: str, after: str | None) -> str | None:
+    """The last id of the page: where the next page starts (`after` when it holds none)."""
+    ids = [str(row[id_column]) for row in rows if has_id(row, id_column)]
+    return ids[-1] if ids else after
 
 
 def cell_value(cell: Mapping[str, Any]) -> Any:
@@ -66,6 +82,27 @@ def cell_value(cell: Mapping[str, Any]) -> Any:
     if isinstance(value, dict):
         return value.get("amount", value.get("value"))
     return value
+
+
+def answer_problem(result: Mapping[str, Any], columns: Sequence[str]) -> str | None:
+    """Why a run's answer cannot be read as `columns`, or None when it holds all of them.
+
+    A requested column the CRM leaves out (field-level security, a changed report type) must
+    never read as empty cells: that would blank the field for every row of the report.
+    """
+    metadata = result.get("reportMetadata") or {}
+    listed = metadata.get("detailColumns")
+    answered = [str(name) for name in (columns if listed is None else listed)]
+    shape = f"the answer's detailColumns are {', '.join(answered) or '(none)'}"
+    missing = [name for name in columns if name not in answered]
+    if missing:
+        return f"requested column {', '.join(missing)} is missing from the CRM's answer ({shape})"
+    fact = (result.get("factMap") or {}).get("T!T") or {}
+    for row in fact.get("rows") or []:
+        cells = row.get("dataCells") or []
+        if len(cells) != len(answered):
+            return f"a row has {len(cells)} cells for {len(answered)} columns ({shape})"
+    return None
 
 
 def decode_rows(result: Mapping[str, Any], columns: Sequence[str]) -> list[dict[str, Any]]:

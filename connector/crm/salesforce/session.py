@@ -3,7 +3,8 @@
 Every call goes through `SalesforceSession.call`, which
 - counts it (for run bookkeeping) and reads `Sforce-Limit-Info` (for the API budget),
 - refreshes the access token once on 401 `INVALID_SESSION_ID` and retries once,
-- retries transient failures with jittered exponential back-off, honouring `Retry-After`,
+- retries transient failures with jittered exponential back-off, honouring `Retry-After`;
+  passing failures of the token endpoint (5xx, 429) are retried the same way,
 - translates every failure once into a `ConnectorError` naming the customer and CRM code.
 """
 
@@ -114,13 +115,25 @@ class SalesforceSession:
         self._max_wait = max_wait
         self._sleep = sleep
         self._sf: Salesforce | None = None
+        self._rejected: str | None = None  # a token Salesforce refused, not yet replaced
         self._aborted = threading.Event()
 
     @property
     def sf(self) -> Salesforce:
-        """The simple-salesforce client, built on first use with the current token."""
+        """The simple-salesforce client, built on first use with the current token.
+
+        After Salesforce refused a token, building it first obtains a new one; when the
+        token endpoint fails for a passing reason (`CrmTransient`) the refusal is kept, so
+        the retry asks for a token again instead of re-sending the refused one.
+        """
         if self._sf is None:
-            self._sf = self._build(self.tokens.access_token())
+            if self._rejected is not None:
+                token = self.tokens.refresh(self._rejected)
+                log.info("customer %s: access token refreshed, retrying once", self.customer)
+            else:
+                token = self.tokens.access_token()
+            self._sf = self._build(token)
+            self._rejected = None
         return self._sf
 
     def _build(self, token: str) -> Salesforce:
@@ -172,9 +185,8 @@ class SalesforceSession:
                 verdict = classify(exc.status, exc.content)
                 if verdict.verdict is Verdict.REFRESH and not refreshed:
                     refreshed = True
-                    rejected = self._sf.session_id if self._sf is not None else ""
-                    self._sf = self._build(self.tokens.refresh(rejected or ""))
-                    log.info("customer %s: access token refreshed, retrying once", self.customer)
+                    self._rejected = (self._sf.session_id if self._sf is not None else "") or ""
+                    self._sf = None
                     continue
                 raise self._translate(
                     verdict.verdict, verdict.code, verdict.message, exc.status, report

@@ -4,8 +4,9 @@ Every grant (JWT bearer, authorization code, refresh token) ends in `request_tok
 checks the TLS rule, posts the form, translates refusals once (`oauth_errors`) and parses the
 answer into a `TokenResponse` whose tokens never show in its repr.
 
-Errors: `AuthError` when Salesforce refuses, `CrmTransient` when it cannot be reached or
-answers 5xx, `ConfigError` when a URL breaks the TLS rule.
+Errors: `AuthError` when Salesforce refuses the grant, `CrmTransient` when it cannot be
+reached or answers with passing trouble (5xx, 429, "retry your request"; `Retry-After` kept),
+`ConfigError` when a URL breaks the TLS rule.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from urllib.parse import urlsplit
 import requests
 
 from connector.crm.salesforce.network import network_problem
-from connector.crm.salesforce.oauth_errors import to_auth_error
+from connector.crm.salesforce.oauth_errors import is_transient, to_auth_error
 from connector.crm.salesforce.tls import check_crm_url
 from connector.errors import AuthError, CrmTransient, register_secret, scrub
 
@@ -110,12 +111,16 @@ def _refusal(response: requests.Response, customer: str | None) -> Exception:
         body = {}
     error = str(body.get("error") or "")
     description = str(body.get("error_description") or "")
-    if response.status_code >= 500 and not error:
+    if is_transient(response.status_code, error):
+        said = f" ({error})" if error else ""
+        retry_after = response.headers.get("Retry-After", "")
         return CrmTransient(
-            f"Salesforce's OAuth endpoint answered HTTP {response.status_code}",
+            f"Salesforce's OAuth endpoint answered HTTP {response.status_code}{said}: "
+            "a passing failure, not a refusal; try again shortly",
             code="oauth_unavailable",
             status=response.status_code,
             customer=customer,
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
         )
     if not error:
         error = f"http_{response.status_code}"
