@@ -32,6 +32,12 @@ def _include_details(request: Request, default: bool) -> bool:
     return default if value is None else value.lower() == "true"
 
 
+@router.get("/services/data/{version}/analytics")
+async def analytics_resources(version: str) -> Response:
+    """The Analytics resources the sandbox serves (reports only)."""
+    return JSONResponse({"reports": f"/services/data/{version}/analytics/reports"})
+
+
 @router.get(BASE)
 async def report_list(request: Request, version: str) -> Response:
     org = org_of(request)

@@ -16,6 +16,7 @@ from connector.sandbox.ids import is_valid_id, to_18
 from connector.sandbox.oauth import org_of
 from connector.sandbox.org import QueryCursor, SandboxOrg
 from connector.sandbox.schema import find_object, object_for_id
+from connector.sandbox.tokens import AccessToken
 
 API_VERSIONS = [f"{major}.0" for major in range(52, 67)]
 DEFAULT_BATCH = 2000
@@ -39,11 +40,22 @@ async def versions() -> Response:
     )
 
 
+SERVED_RESOURCES = ("sobjects", "query", "queryAll", "limits", "analytics")
+
+
 @router.get(V)
-async def resources(version: str) -> Response:
+async def resources(request: Request, version: str) -> Response:
+    """The resources of one version: only those the sandbox serves, plus the caller's identity.
+
+    Real orgs name the identity URL of the session's user here; clients holding only an
+    instance URL and a token (jsforce's ``identity()``) find their user through it.
+    """
+    org = org_of(request)
+    session: AccessToken = request.state.session
     base = f"/services/data/{version}"
-    names = ["sobjects", "query", "queryAll", "limits", "analytics", "composite", "search"]
-    return JSONResponse({name: f"{base}/{name}" for name in names})
+    body = {name: f"{base}/{name}" for name in SERVED_RESOURCES}
+    body["identity"] = f"{org.base_url or ''}/id/{org.organization_id}/{session.user_id}"
+    return JSONResponse(body)
 
 
 @router.get(V + "/sobjects")
