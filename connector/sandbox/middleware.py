@@ -61,8 +61,20 @@ class SandboxMiddleware:
             await self.app(routed, receive, send)
             return
         body = await _read_body(receive)
-        status = await self._handle(routed, body, send)
-        self.org.log_request(_entry(scope, original_path, body, status))
+        logged = False
+
+        async def send_logged(message: Message) -> None:
+            # log before the response leaves: a client that reads the log right after its
+            # call returns must find the call there
+            nonlocal logged
+            if message["type"] == "http.response.start" and not logged:
+                logged = True
+                self.org.log_request(_entry(scope, original_path, body, message["status"]))
+            await send(message)
+
+        status = await self._handle(routed, body, send_logged)
+        if not logged:
+            self.org.log_request(_entry(scope, original_path, body, status))
 
     async def _handle(self, scope: Scope, body: bytes, send: Send) -> int:
         method, path = scope["method"], scope["path"]
