@@ -15,6 +15,7 @@ from connector.sandbox.errors import ApiError, not_found
 from connector.sandbox.ids import is_valid_id, to_18
 from connector.sandbox.oauth import org_of
 from connector.sandbox.org import QueryCursor, SandboxOrg
+from connector.sandbox.report_limits import CONCURRENT_ASYNC_RESULTS
 from connector.sandbox.schema import find_object, object_for_id
 from connector.sandbox.tokens import AccessToken
 
@@ -107,16 +108,23 @@ async def limits(request: Request) -> Response:
         "DailyBulkApiBatches": 15000,
         "DailyBulkV2QueryJobs": 10000,
         "DailyBulkV2QueryFileStorageMB": 976562,
-        "HourlySyncReportRuns": 500,
-        "HourlyAsyncReportRuns": 1200,
-        "ConcurrentSyncReportRuns": 20,
-        "ConcurrentAsyncGetReportInstances": 200,
+        "ConcurrentAsyncGetReportInstances": CONCURRENT_ASYNC_RESULTS,
         "DataStorageMB": 5,
         "FileStorageMB": 20,
         "SingleEmail": 15,
     }
     body: dict[str, Any] = {"DailyApiRequests": {"Max": org.api_daily_max, "Remaining": remaining}}
     body.update({name: {"Max": value, "Remaining": value} for name, value in static.items()})
+    runs = org.report_limits
+    body["HourlySyncReportRuns"] = {"Max": runs.hourly_sync_max, "Remaining": runs.remaining_sync()}
+    body["HourlyAsyncReportRuns"] = {
+        "Max": runs.hourly_async_max,
+        "Remaining": runs.remaining_async(),
+    }
+    body["ConcurrentSyncReportRuns"] = {
+        "Max": runs.concurrent_sync_max,
+        "Remaining": runs.remaining_concurrent(),
+    }
     return JSONResponse(body)
 
 

@@ -14,7 +14,8 @@ from typing import Any
 
 from connector.sandbox.faults import FaultInjector, FaultRule
 from connector.sandbox.ids import IdSequence
-from connector.sandbox.reports import Folder, Report
+from connector.sandbox.report_limits import ReportRunLimits
+from connector.sandbox.reports import Folder, Report, ReportInstance
 from connector.sandbox.request_log import RequestLog, RequestLogEntry
 from connector.sandbox.seed import SeedConfig, SeededData, build
 from connector.sandbox.tables import RecordTable, Row
@@ -64,6 +65,8 @@ class SandboxOrg:
         self._cursors: OrderedDict[str, QueryCursor] = OrderedDict()
         self._serials: dict[str, int] = {}
         self.report_cache: dict[tuple[Any, ...], Any] = {}
+        self.report_limits = ReportRunLimits()
+        self.report_instances: dict[str, ReportInstance] = {}
 
     @classmethod
     def seeded(cls, config: SeedConfig | None = None) -> SandboxOrg:

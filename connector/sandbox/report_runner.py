@@ -40,6 +40,8 @@ from connector.sandbox.reports import (
 from connector.sandbox.tables import Row
 
 ROW_LIMIT = 2000
+MAX_FILTERS = 20
+MAX_COLUMNS = 100
 Predicate = Callable[[Row], bool]
 
 
@@ -62,11 +64,15 @@ def run_spec(report: Report, overrides: dict[str, Any] | None) -> RunSpec:
     columns = overrides.get("detailColumns", report.detail_columns)
     if not isinstance(columns, list):
         raise bad_request("detailColumns must be a list of column names.")
+    if len(columns) > MAX_COLUMNS:
+        raise bad_request(f"A report can have at most {MAX_COLUMNS} columns.")
     for name in columns:
         column(name)
     raw_filters = overrides.get("reportFilters", report.report_filters) or []
     if not isinstance(raw_filters, list):
         raise bad_request("reportFilters must be a list.")
+    if len(raw_filters) > MAX_FILTERS:
+        raise bad_request(f"A report can have at most {MAX_FILTERS} custom filters.")
     filters = [ReportFilter.from_json(item) for item in raw_filters]
     boolean = overrides.get("reportBooleanFilter", report.report_boolean_filter) or None
     logic = parse_logic(boolean, len(filters)) if boolean else None

@@ -137,3 +137,18 @@ class Report:
     last_modified: dt.datetime = field(
         default_factory=lambda: dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
     )
+
+
+@dataclass
+class ReportInstance:
+    """An asynchronous run (``POST …/instances``): its request, status and, once run, result."""
+
+    id: str
+    report_id: str
+    owner_id: str
+    overrides: dict[str, Any] | None
+    include_details: bool
+    requested_at: float
+    status: str = "New"
+    completed_at: float | None = None
+    result: dict[str, Any] | None = None
