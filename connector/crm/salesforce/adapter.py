@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -11,8 +12,9 @@ from simple_salesforce.format import format_soql
 
 from connector.crm.base import CallCounter, ReportPage, ReportRef, UpsertResult
 from connector.crm.salesforce import reports as rpt
+from connector.crm.salesforce.run_budget import DEFAULT_SHARE, RunLimits, RunMode, RunPlanner
 from connector.crm.salesforce.session import SalesforceSession
-from connector.errors import ConfigError, CrmRejected
+from connector.errors import ConfigError, CrmRateLimited, CrmRejected, CrmTransient
 
 _FOLDER_ID = re.compile(r"^00l[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$")
 _FOLDER_BY_ID = "SELECT Id, DeveloperName FROM Folder WHERE Type = 'Report' AND Id = {}"
@@ -21,15 +23,26 @@ _FOLDER_BY_NAME = (
 )
 COLLECTION_LIMIT = 200
 TRANSIENT_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+#: Waits between polls of an asynchronous report instance (about 10 minutes in all).
+POLL_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0, *([10.0] * 58))
 
 
 class SalesforceAdapter:
     """Reads reports from one folder and upserts activities, for one customer."""
 
-    def __init__(self, session: SalesforceSession) -> None:
+    def __init__(
+        self,
+        session: SalesforceSession,
+        *,
+        report_run_share: float = DEFAULT_SHARE,
+        poll_sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.session = session
         self.customer = session.customer
+        self.report_run_share = report_run_share
+        self.poll_sleep = poll_sleep
         self._describes: dict[str, dict[str, Any]] = {}
+        self._planner: RunPlanner | None = None
 
     @property
     def counter(self) -> CallCounter:
@@ -129,14 +142,17 @@ class SalesforceAdapter:
         after: str | None,
     ) -> ReportPage:
         body = rpt.run_body(saved, id_column, requested, after)
-        result = self._rest(
-            "report_run",
-            f"analytics/reports/{report.id}",
-            report=report.developer_name,
-            params={"includeDetails": "true"},
-            method="POST",
-            json=body,
-        )
+        if self._plan_page(report) == "sync":
+            result = self._rest(
+                "report_run",
+                f"analytics/reports/{report.id}",
+                report=report.developer_name,
+                params={"includeDetails": "true"},
+                method="POST",
+                json=body,
+            )
+        else:
+            result = self._run_async(report, body)
         rows = rpt.decode_rows(result, requested)
         done = bool(result.get("allData", True)) or not rows
         problem = rpt.keyset_problem(rows, id_column, after)
@@ -149,6 +165,64 @@ class SalesforceAdapter:
             )
         cursor = str(rows[-1][id_column]) if rows else after
         return ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
+
+    # report-run allowance ---------------------------------------------------------------
+
+    def fetch_run_limits(self) -> RunLimits:
+        """The org's hourly report-run counters, from ``/limits``."""
+        return RunLimits.from_limits(self._rest("limits", "limits/"))
+
+    def _plan_page(self, report: ReportRef) -> RunMode:
+        """Sync or async for the next page; CrmRateLimited when this hour's share is spent."""
+        if self._planner is None:
+            self._planner = RunPlanner(self.fetch_run_limits(), self.report_run_share)
+        elif self._planner.needs_refresh():
+            self._planner.refresh(self.fetch_run_limits())
+        mode = self._planner.next_mode()
+        if mode is None:
+            raise CrmRateLimited(
+                f"report-run allowance reached: {self._planner.summary()}; the run stops and "
+                "resumes from its checkpoint in the next hour",
+                code="REPORT_RUN_BUDGET",
+                customer=self.customer,
+                report=report.developer_name,
+            )
+        self._planner.spend(mode)
+        return mode
+
+    def _run_async(self, report: ReportRef, body: Mapping[str, Any]) -> Any:
+        """Run one page as an asynchronous instance: create it, poll it, read its result."""
+        path = f"analytics/reports/{report.id}/instances"
+        created = self._rest(
+            "report_run_async",
+            path,
+            report=report.developer_name,
+            params={"includeDetails": "true"},
+            method="POST",
+            json=body,
+        )
+        instance = str(created.get("id") or "")
+        for delay in POLL_DELAYS:
+            result = self._rest(
+                "report_instance", f"{path}/{instance}", report=report.developer_name
+            )
+            status = (result.get("attributes") or {}).get("status")
+            if status == "Success":
+                return result
+            if status == "Error":
+                raise CrmRejected(
+                    "the asynchronous report run failed in Salesforce",
+                    code="REPORT_INSTANCE_ERROR",
+                    customer=self.customer,
+                    report=report.developer_name,
+                )
+            self.poll_sleep(delay)
+        raise CrmTransient(
+            "the asynchronous report run did not finish in time; the run resumes later",
+            code="REPORT_INSTANCE_TIMEOUT",
+            customer=self.customer,
+            report=report.developer_name,
+        )
 
     def _rest(self, kind: str, path: str, *, report: str | None = None, **kwargs: Any) -> Any:
         """A REST call relative to `/services/data/vXX.X/`; an empty answer gives `{}`."""
