@@ -17,6 +17,7 @@ from connector.fieldmap import (
     MappedRow,
     apply_map,
     check_against_report,
+    check_report_shape,
     json_schema,
     requested_columns,
 )
@@ -51,6 +52,10 @@ def check(
     for report in reports:
         problems = check_against_report(
             fm, report.developer_name, crm.describe_report_columns(report)
+        )
+        shape = crm.describe_report_shape(report)
+        problems += check_report_shape(
+            report.developer_name, shape.format, shape.filters, shape.row_limit
         )
         for problem in problems:
             failures += 1

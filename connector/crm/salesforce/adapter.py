@@ -10,7 +10,7 @@ from typing import Any
 
 from simple_salesforce.format import format_soql
 
-from connector.crm.base import CallCounter, ReportPage, ReportRef, UpsertResult
+from connector.crm.base import CallCounter, ReportPage, ReportRef, ReportShape, UpsertResult
 from connector.crm.salesforce import reports as rpt
 from connector.crm.salesforce.run_budget import DEFAULT_SHARE, RunLimits, RunMode, RunPlanner
 from connector.crm.salesforce.session import SalesforceSession
@@ -92,6 +92,11 @@ class SalesforceAdapter:
     def describe_report_columns(self, report: ReportRef) -> dict[str, str]:
         return rpt.column_types(self.describe_report(report))
 
+    def describe_report_shape(self, report: ReportRef) -> ReportShape:
+        """The report's format, custom filter count and row limit (for `fieldmap check`)."""
+        report_format, filters, row_limit = rpt.report_shape(self.describe_report(report))
+        return ReportShape(report_format, filters, row_limit)
+
     def iter_report_pages(
         self,
         report: ReportRef,
@@ -107,7 +112,17 @@ class SalesforceAdapter:
         (one request in flight at most, so memory holds two pages whatever the report size).
         Closing the generator early stops the in-flight request's retries.
         """
-        saved = self.describe_report(report).get("reportMetadata") or {}
+        describe = self.describe_report(report)
+        saved = describe.get("reportMetadata") or {}
+        report_format, filters, row_limit = rpt.report_shape(describe)
+        if report_format == "matrix" or filters >= rpt.MAX_FILTERS or row_limit is not None:
+            raise CrmRejected(
+                f"report cannot be paged ({report_format}, {filters} filters, row limit "
+                f"{row_limit}); `connector fieldmap check` says how to fix it",
+                code="REPORT_NOT_PAGEABLE",
+                customer=self.customer,
+                report=report.developer_name,
+            )
         requested = [id_column, *[c for c in columns if c != id_column]]
         self.session.resume()
         if not prefetch:
@@ -155,6 +170,16 @@ class SalesforceAdapter:
             result = self._run_async(report, body)
         rows = rpt.decode_rows(result, requested)
         done = bool(result.get("allData", True)) or not rows
+        if rpt.is_grouped(result):
+            if not done:
+                raise CrmRejected(
+                    "the org ran the report grouped although a tabular run was asked for, and "
+                    "grouped rows over 2,000 cannot be paged; save it as a tabular report",
+                    code="GROUPED_PAGING",
+                    customer=self.customer,
+                    report=report.developer_name,
+                )
+            rows.sort(key=lambda row: str(row.get(id_column) or ""))
         problem = rpt.keyset_problem(rows, id_column, after)
         if problem:
             raise CrmRejected(
