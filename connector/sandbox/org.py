@@ -172,6 +172,14 @@ class SandboxOrg:
             "organization_id": self.organization_id,
             "api_usage": self.api_usage,
             "api_daily_max": self.api_daily_max,
+            "hourly_sync_report_runs": {
+                "max": self.report_limits.hourly_sync_max,
+                "remaining": self.report_limits.remaining_sync(),
+            },
+            "hourly_async_report_runs": {
+                "max": self.report_limits.hourly_async_max,
+                "remaining": self.report_limits.remaining_async(),
+            },
             "tasks": len(self.tasks),
             "reports": {r.developer_name: r.id for r in self.reports.values()},
             "folders": {f.developer_name: f.id for f in self.folders.values()},

@@ -10,7 +10,7 @@ import pytest
 import requests
 from sandbox_helpers import report_id
 
-from connector.sandbox import SandboxOrg
+from connector.sandbox import SandboxOrg, SandboxServer
 from connector.sandbox.errors import ApiError
 from connector.sandbox.report_limits import ReportRunLimits
 
@@ -151,3 +151,17 @@ def test_an_async_instance_with_a_bad_definition_is_refused_at_once(
     bad = api.post(f"{url}/instances", json={"reportMetadata": {"detailColumns": ["NOPE"]}})
     assert bad.status_code == 400 and bad.json()[0]["errorCode"] == "BAD_REQUEST"
     assert api.get(f"{url}/instances/0LG000000000000AAA").status_code == 404
+
+
+def test_the_admin_api_sets_the_report_run_limits_and_moves_their_clock(
+    http: requests.Session, sandbox_server: SandboxServer, sandbox_org: SandboxOrg
+) -> None:
+    sandbox_org.report_limits.charge_sync(10)
+    settings = {"hourly_sync_report_runs": 5000, "hourly_async_report_runs": 7}
+    state = http.patch(f"{sandbox_server.base_url}/__sandbox/settings", json=settings).json()
+    assert state["hourly_sync_report_runs"] == {"max": 5000, "remaining": 4990}
+    assert state["hourly_async_report_runs"] == {"max": 7, "remaining": 7}
+    moved = {"advance_clock_seconds": HOUR, "sync_timeout_scale": 0.5}
+    state = http.patch(f"{sandbox_server.base_url}/__sandbox/settings", json=moved).json()
+    assert state["hourly_sync_report_runs"]["remaining"] == 5000
+    assert sandbox_org.report_limits.sync_timeout == 60.0
