@@ -64,6 +64,14 @@ class Settings(BaseSettings):
         description="Share up to which activity write-back may go on (the reserve above reads).",
     )
 
+    report_run_share: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Share of the org's hourly report runs a pull may use; the rest of the "
+        "hour stays with the customer's own people and dashboards.",
+    )
+
     def resolved_database_url(self) -> str:
         """The store's URL: the configured one, or a SQLite file under `home`."""
         if self.database_url:

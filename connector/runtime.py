@@ -64,7 +64,7 @@ def connect_crm(
         budget=budget or ApiBudget(settings.api_budget_share, settings.api_writeback_budget_share),
         sleep=sleep,
     )
-    return SalesforceAdapter(session)
+    return SalesforceAdapter(session, report_run_share=settings.report_run_share, poll_sleep=sleep)
 
 
 def suppression_check(store: TenantStore) -> SuppressionCheck | None:

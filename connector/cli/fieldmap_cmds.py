@@ -63,12 +63,16 @@ def _problem(fm: FieldMap, key: str, text: str) -> None:
 
 def _check_reports(fm: FieldMap, crm: SalesforceAdapter, reports: list[ReportRef]) -> int:
     """Print each report's column problems (or ok); returns how many problems there were."""
-    from connector.fieldmap import check_against_report
+    from connector.fieldmap import check_against_report, check_report_shape
 
     failures = 0
     for report in reports:
         problems = check_against_report(
             fm, report.developer_name, crm.describe_report_columns(report)
+        )
+        shape = crm.describe_report_shape(report)
+        problems += check_report_shape(
+            report.developer_name, shape.format, shape.filters, shape.row_limit
         )
         for problem in problems:
             failures += 1

@@ -22,6 +22,15 @@ class ReportRef:
 
 
 @dataclass(frozen=True)
+class ReportShape:
+    """What decides whether a report can be paged: format, custom filters, row limit."""
+
+    format: str  # tabular, summary, matrix, multiblock
+    filters: int
+    row_limit: int | None = None
+
+
+@dataclass(frozen=True)
 class ReportPage:
     """One page of report rows: each row maps report column -> raw cell value.
 
@@ -88,6 +97,10 @@ class CrmAdapter(Protocol):
 
     def describe_report_columns(self, report: ReportRef) -> dict[str, str]:
         """Report column name -> data type, for every column the report can return."""
+        ...
+
+    def describe_report_shape(self, report: ReportRef) -> ReportShape:
+        """The report's format, number of custom filters and row limit."""
         ...
 
     def iter_report_pages(

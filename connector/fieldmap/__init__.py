@@ -15,7 +15,7 @@ except reading the file in `loader.py`:
 from __future__ import annotations
 
 from connector.fieldmap.apply import MappedRow, Reject, apply_map, requested_columns
-from connector.fieldmap.check import ReportColumnProblem, check_against_report
+from connector.fieldmap.check import ReportColumnProblem, check_against_report, check_report_shape
 from connector.fieldmap.fields import STORE_FIELDS, StoreField
 from connector.fieldmap.loader import load_field_map, load_field_map_file, parse_field_map_text
 from connector.fieldmap.model import (
@@ -51,6 +51,7 @@ __all__ = [
     "Transform",
     "apply_map",
     "check_against_report",
+    "check_report_shape",
     "json_schema",
     "load_field_map",
     "load_field_map_file",

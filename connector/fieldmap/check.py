@@ -138,3 +138,54 @@ def check_against_report(
             )
             problems.extend([found] if found else [])
     return problems
+
+
+MAX_REPORT_FILTERS = 20  # the Reports API's cap on custom filters in one run
+
+
+def check_report_shape(
+    report_name: str, report_format: str, filters: int, row_limit: int | None
+) -> list[ReportColumnProblem]:
+    """Problems that stop a report from being paged past 2,000 rows, with the fix for each.
+
+    Pages are tabular runs sorted by the id column with one extra ``greaterThan`` filter:
+    a matrix report has no detail rows to page, a row-limit (Top-N) report cuts its rows
+    before any page, and a report that already has the API's 20 custom filters leaves no
+    slot for the paging filter. Tabular and summary reports are fine.
+    """
+    problems: list[ReportColumnProblem] = []
+    kind = report_format.lower()
+    if kind == "matrix":
+        problems.append(
+            ReportColumnProblem(
+                report_name, "", "source.reports",
+                "is a matrix report, which gives no detail rows",
+                "save it as a tabular (or summary) report",
+            )
+        )  # fmt: skip
+    elif kind not in ("tabular", "summary"):
+        problems.append(
+            ReportColumnProblem(
+                report_name, "", "source.reports",
+                f"is a {kind} report, which cannot be paged",
+                "save it as a tabular report",
+            )
+        )  # fmt: skip
+    if row_limit is not None:
+        problems.append(
+            ReportColumnProblem(
+                report_name, "", "source.reports",
+                f"is a row-limit report (top {row_limit} rows), which cuts rows before paging",
+                "remove the row limit from the report",
+            )
+        )  # fmt: skip
+    if filters >= MAX_REPORT_FILTERS:
+        problems.append(
+            ReportColumnProblem(
+                report_name, "", "source.reports",
+                f"has {filters} filters, the most a run allows, leaving no slot for the "
+                "paging filter",
+                "remove one filter",
+            )
+        )  # fmt: skip
+    return problems

@@ -112,6 +112,15 @@ async def settings(request: Request) -> Response:
         org.api_daily_max = int(body["api_daily_max"])
     if "auto_consent" in body:
         org.auto_consent = bool(body["auto_consent"])
+    limits = org.report_limits
+    if "hourly_sync_report_runs" in body:
+        limits.hourly_sync_max = int(body["hourly_sync_report_runs"])
+    if "hourly_async_report_runs" in body:
+        limits.hourly_async_max = int(body["hourly_async_report_runs"])
+    if "sync_timeout_scale" in body:
+        limits.sync_timeout_scale = float(body["sync_timeout_scale"])
+    if "advance_clock_seconds" in body:
+        limits.advance(float(body["advance_clock_seconds"]))
     return JSONResponse(org.describe_state())
 
 

@@ -15,7 +15,9 @@ from connector.sandbox.errors import ApiError, not_found
 from connector.sandbox.ids import is_valid_id, to_18
 from connector.sandbox.oauth import org_of
 from connector.sandbox.org import QueryCursor, SandboxOrg
+from connector.sandbox.report_limits import CONCURRENT_ASYNC_RESULTS
 from connector.sandbox.schema import find_object, object_for_id
+from connector.sandbox.tokens import AccessToken
 
 API_VERSIONS = [f"{major}.0" for major in range(52, 67)]
 DEFAULT_BATCH = 2000
@@ -39,11 +41,22 @@ async def versions() -> Response:
     )
 
 
+SERVED_RESOURCES = ("sobjects", "query", "queryAll", "limits", "analytics")
+
+
 @router.get(V)
-async def resources(version: str) -> Response:
+async def resources(request: Request, version: str) -> Response:
+    """The resources of one version: only those the sandbox serves, plus the caller's identity.
+
+    Real orgs name the identity URL of the session's user here; clients holding only an
+    instance URL and a token (jsforce's ``identity()``) find their user through it.
+    """
+    org = org_of(request)
+    session: AccessToken = request.state.session
     base = f"/services/data/{version}"
-    names = ["sobjects", "query", "queryAll", "limits", "analytics", "composite", "search"]
-    return JSONResponse({name: f"{base}/{name}" for name in names})
+    body = {name: f"{base}/{name}" for name in SERVED_RESOURCES}
+    body["identity"] = f"{org.base_url or ''}/id/{org.organization_id}/{session.user_id}"
+    return JSONResponse(body)
 
 
 @router.get(V + "/sobjects")
@@ -95,16 +108,23 @@ async def limits(request: Request) -> Response:
         "DailyBulkApiBatches": 15000,
         "DailyBulkV2QueryJobs": 10000,
         "DailyBulkV2QueryFileStorageMB": 976562,
-        "HourlySyncReportRuns": 500,
-        "HourlyAsyncReportRuns": 1200,
-        "ConcurrentSyncReportRuns": 20,
-        "ConcurrentAsyncGetReportInstances": 200,
+        "ConcurrentAsyncGetReportInstances": CONCURRENT_ASYNC_RESULTS,
         "DataStorageMB": 5,
         "FileStorageMB": 20,
         "SingleEmail": 15,
     }
     body: dict[str, Any] = {"DailyApiRequests": {"Max": org.api_daily_max, "Remaining": remaining}}
     body.update({name: {"Max": value, "Remaining": value} for name, value in static.items()})
+    runs = org.report_limits
+    body["HourlySyncReportRuns"] = {"Max": runs.hourly_sync_max, "Remaining": runs.remaining_sync()}
+    body["HourlyAsyncReportRuns"] = {
+        "Max": runs.hourly_async_max,
+        "Remaining": runs.remaining_async(),
+    }
+    body["ConcurrentSyncReportRuns"] = {
+        "Max": runs.concurrent_sync_max,
+        "Remaining": runs.remaining_concurrent(),
+    }
     return JSONResponse(body)
 
 

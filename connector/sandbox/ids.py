@@ -33,6 +33,7 @@ KEY_PREFIXES: dict[str, str] = {
     "Report": "00O",
     "Folder": "00l",
     "QueryLocator": "0r8",
+    "ReportInstance": "0LG",
     "OutboundNotification": "04l",
     "OutboundAction": "04k",
 }

@@ -5,7 +5,8 @@ Grants on ``POST /services/oauth2/token``:
 * JWT bearer: RS256 assertion signed with the key of the app's uploaded certificate;
   ``iss`` = client_id, ``sub`` = a pre-authorized (or previously consenting) username,
   ``aud`` = the sandbox base URL, ``https://login.salesforce.com`` or
-  ``https://test.salesforce.com``, ``exp`` in the future and at most 5 minutes ahead.
+  ``https://test.salesforce.com``, ``exp`` (a number or a numeric string) in the future and
+  at most 5 minutes ahead.
   Never returns a refresh token.
 * authorization_code with PKCE (S256), single-use codes bound to the redirect URI.
 * refresh_token, with optional rotation (the old refresh token dies immediately).
@@ -144,8 +145,14 @@ def _check_audience(org: SandboxOrg, audience: Any) -> None:
 
 
 def _check_expiry(expires: Any) -> None:
+    """``exp`` as a number or a numeric string (simple-salesforce sends ``"1700000000"``)."""
     now = time.time()
-    if not isinstance(expires, int | float) or isinstance(expires, bool):
+    if isinstance(expires, str):
+        try:
+            expires = float(expires)
+        except ValueError:
+            raise OAuthError("invalid_grant", "invalid assertion") from None
+    if not isinstance(expires, int | float) or isinstance(expires, bool) or expires != expires:
         raise OAuthError("invalid_grant", "invalid assertion")
     if expires <= now or expires > now + MAX_ASSERTION_LIFETIME + 5:
         raise OAuthError("invalid_grant", "invalid assertion")

@@ -14,7 +14,8 @@ from typing import Any
 
 from connector.sandbox.faults import FaultInjector, FaultRule
 from connector.sandbox.ids import IdSequence
-from connector.sandbox.reports import Folder, Report
+from connector.sandbox.report_limits import ReportRunLimits
+from connector.sandbox.reports import Folder, Report, ReportInstance
 from connector.sandbox.request_log import RequestLog, RequestLogEntry
 from connector.sandbox.seed import SeedConfig, SeededData, build
 from connector.sandbox.tables import RecordTable, Row
@@ -64,6 +65,8 @@ class SandboxOrg:
         self._cursors: OrderedDict[str, QueryCursor] = OrderedDict()
         self._serials: dict[str, int] = {}
         self.report_cache: dict[tuple[Any, ...], Any] = {}
+        self.report_limits = ReportRunLimits()
+        self.report_instances: dict[str, ReportInstance] = {}
 
     @classmethod
     def seeded(cls, config: SeedConfig | None = None) -> SandboxOrg:
@@ -169,6 +172,14 @@ class SandboxOrg:
             "organization_id": self.organization_id,
             "api_usage": self.api_usage,
             "api_daily_max": self.api_daily_max,
+            "hourly_sync_report_runs": {
+                "max": self.report_limits.hourly_sync_max,
+                "remaining": self.report_limits.remaining_sync(),
+            },
+            "hourly_async_report_runs": {
+                "max": self.report_limits.hourly_async_max,
+                "remaining": self.report_limits.remaining_async(),
+            },
             "tasks": len(self.tasks),
             "reports": {r.developer_name: r.id for r in self.reports.values()},
             "folders": {f.developer_name: f.id for f in self.folders.values()},

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
+from connector.sandbox import report_formats
 from connector.sandbox.formats import date_label, datetime_label, iso_z
 from connector.sandbox.ids import normalize_id
 from connector.sandbox.org import SandboxOrg
@@ -40,6 +41,9 @@ from connector.sandbox.reports import (
 from connector.sandbox.tables import Row
 
 ROW_LIMIT = 2000
+MAX_FILTERS = 20
+MAX_COLUMNS = 100
+FORMATS = frozenset({"TABULAR", "SUMMARY", "MATRIX"})
 Predicate = Callable[[Row], bool]
 
 
@@ -53,6 +57,9 @@ class RunSpec:
     logic: FilterLogic | None
     sort_by: list[dict[str, str]]
     metadata_overrides: dict[str, Any]
+    report_format: str = "TABULAR"
+    groupings_down: tuple[str, ...] = ()
+    groupings_across: tuple[str, ...] = ()
 
 
 # -- effective definition --------------------------------------------------------------------
@@ -62,6 +69,8 @@ def run_spec(report: Report, overrides: dict[str, Any] | None) -> RunSpec:
     columns = overrides.get("detailColumns", report.detail_columns)
     if not isinstance(columns, list):
         raise bad_request("detailColumns must be a list of column names.")
+    if len(columns) > MAX_COLUMNS:
+        raise bad_request(f"A report can have at most {MAX_COLUMNS} columns.")
     for name in columns:
         column(name)
         if name not in report.type_columns:
@@ -69,6 +78,8 @@ def run_spec(report: Report, overrides: dict[str, Any] | None) -> RunSpec:
     raw_filters = overrides.get("reportFilters", report.report_filters) or []
     if not isinstance(raw_filters, list):
         raise bad_request("reportFilters must be a list.")
+    if len(raw_filters) > MAX_FILTERS:
+        raise bad_request(f"A report can have at most {MAX_FILTERS} custom filters.")
     filters = [ReportFilter.from_json(item) for item in raw_filters]
     boolean = overrides.get("reportBooleanFilter", report.report_boolean_filter) or None
     logic = parse_logic(boolean, len(filters)) if boolean else None
@@ -79,7 +90,32 @@ def run_spec(report: Report, overrides: dict[str, Any] | None) -> RunSpec:
         column(item.get("sortColumn") if isinstance(item, dict) else item)
         if item.get("sortOrder", "Asc") not in ("Asc", "Desc"):
             raise bad_request(f"The sort order '{item.get('sortOrder')}' is not valid.")
-    return RunSpec(list(columns), filters, boolean, logic, list(sort_by), overrides)
+    report_format = overrides.get("reportFormat", report.report_format)
+    if report_format not in FORMATS:
+        raise bad_request(f"The report format '{report_format}' is not valid.")
+    down = _grouping_names(overrides.get("groupingsDown"), report.groupings_down)
+    across = _grouping_names(overrides.get("groupingsAcross"), report.groupings_across)
+    if report_format == "MATRIX" and sort_by:
+        raise bad_request("Column sorting isn't supported for matrix reports.")
+    if report_format == "TABULAR":
+        down, across = (), ()
+    elif report_format == "SUMMARY":
+        across = ()
+    return RunSpec(
+        list(columns), filters, boolean, logic, list(sort_by), overrides, report_format, down,
+        across,
+    )  # fmt: skip
+
+
+def _grouping_names(raw: Any, saved: list[str]) -> tuple[str, ...]:
+    if raw is None:
+        return tuple(saved)
+    if not isinstance(raw, list) or not all(isinstance(g, dict) for g in raw):
+        raise bad_request("groupings must be a list of objects with a name.")
+    names = tuple(str(g.get("name")) for g in raw)
+    for name in names:
+        column(name)
+    return names
 
 
 # -- payloads ---------------------------------------------------------------------------------
@@ -95,7 +131,7 @@ def report_metadata(report: Report, spec: RunSpec | None = None) -> dict[str, An
         "name": report.name,
         "developerName": report.developer_name,
         "description": report.description,
-        "reportFormat": report.report_format,
+        "reportFormat": report.report_format if spec is None else spec.report_format,
         "reportType": {"type": report.report_type, "label": REPORT_TYPE_LABEL},
         "folderId": report.folder_id,
         "detailColumns": list(report.detail_columns if spec is None else spec.detail_columns),
@@ -111,18 +147,26 @@ def report_metadata(report: Report, spec: RunSpec | None = None) -> dict[str, An
             "endDate": None,
         },
         "standardFilters": [],
-        "groupingsDown": [],
-        "groupingsAcross": [],
+        "groupingsDown": _grouping_json(
+            report.groupings_down if spec is None else spec.groupings_down
+        ),
+        "groupingsAcross": _grouping_json(
+            report.groupings_across if spec is None else spec.groupings_across
+        ),
         "aggregates": ["RowCount"],
-        "hasDetailRows": True,
+        "hasDetailRows": (report.report_format if spec is None else spec.report_format) != "MATRIX",
         "hasRecordCount": True,
         "showGrandTotal": True,
         "showSubtotals": True,
         "scope": "organization",
         "currency": None,
         "division": None,
-        "topRows": None,
+        "topRows": dict(report.top_rows) if report.top_rows else None,
     }
+
+
+def _grouping_json(names: Any) -> list[dict[str, Any]]:
+    return [{"name": n, "sortOrder": "Asc", "dateGranularity": "None"} for n in names]
 
 
 def extended_metadata(columns: list[str]) -> dict[str, Any]:
@@ -206,21 +250,44 @@ def run(
         kept = [name for name in spec.detail_columns if name not in dropped]
         spec = replace(spec, detail_columns=kept)
     row_ids, total = select_rows(org, report, spec)
-    cells = [_cells(org, org.contacts.peek(rid) or {}, spec.detail_columns) for rid in row_ids]
-    return {
+    body: dict[str, Any] = {
         "attributes": attributes(report, version),
         "allData": total <= len(row_ids),
-        "hasDetailRows": include_details,
-        "factMap": {
-            "T!T": {
-                "rows": [{"dataCells": row} for row in cells] if include_details else [],
-                "aggregates": [{"label": f"{total:,}", "value": total}],
-            }
-        },
+        "hasDetailRows": include_details and spec.report_format != "MATRIX",
         "groupingsDown": {"groupings": []},
         "groupingsAcross": {"groupings": []},
-        "reportMetadata": report_metadata(report, spec),
-        "reportExtendedMetadata": extended_metadata(spec.detail_columns),
+    }
+    body.update(_facts(org, spec, row_ids, total, include_details))
+    body["reportMetadata"] = report_metadata(report, spec)
+    body["reportExtendedMetadata"] = extended_metadata(spec.detail_columns)
+    return body
+
+
+def _facts(
+    org: SandboxOrg, spec: RunSpec, row_ids: list[str], total: int, include_details: bool
+) -> dict[str, Any]:
+    """The fact map (and groupings) of the run's format."""
+    rows = [org.contacts.peek(rid) or {} for rid in row_ids]
+
+    def cells(row: Row) -> list[dict[str, Any]]:
+        return _cells(org, row, spec.detail_columns)
+
+    def grouping(name: str) -> Callable[[Row], Any]:
+        col = COLUMNS[name]
+        return lambda row: column_value(org, row, col)
+
+    if spec.report_format == "SUMMARY" and spec.groupings_down:
+        return report_formats.summary(
+            rows, total, grouping(spec.groupings_down[0]), cells, include_details
+        )
+    if spec.report_format == "MATRIX" and spec.groupings_down and spec.groupings_across:
+        down, across = grouping(spec.groupings_down[0]), grouping(spec.groupings_across[0])
+        return report_formats.matrix(rows, total, down, across)
+    detail = [{"dataCells": cells(row)} for row in rows] if include_details else []
+    return {
+        "factMap": {
+            "T!T": {"rows": detail, "aggregates": [{"label": f"{total:,}", "value": total}]}
+        }
     }
 
 

@@ -134,8 +134,26 @@ class Report:
     report_boolean_filter: str | None = None
     sort_by: list[dict[str, str]] = field(default_factory=list)
     description: str = ""
-    report_format: str = "TABULAR"
+    report_format: str = "TABULAR"  # or SUMMARY (groupings_down) or MATRIX (down and across)
+    groupings_down: list[str] = field(default_factory=list)
+    groupings_across: list[str] = field(default_factory=list)
+    top_rows: dict[str, Any] | None = None  # a row-limit report: {"rowLimit": N, "direction"}
     report_type: str = CONTACTS_AND_ACCOUNTS
     last_modified: dt.datetime = field(
         default_factory=lambda: dt.datetime(2024, 3, 1, 9, 30, tzinfo=dt.UTC)
     )
+
+
+@dataclass
+class ReportInstance:
+    """An asynchronous run (``POST …/instances``): its request, status and, once run, result."""
+
+    id: str
+    report_id: str
+    owner_id: str
+    overrides: dict[str, Any] | None
+    include_details: bool
+    requested_at: float
+    status: str = "New"
+    completed_at: float | None = None
+    result: dict[str, Any] | None = None

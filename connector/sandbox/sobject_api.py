@@ -1,4 +1,8 @@
-"""Record writes: single create/update/upsert/delete and sObject Collections (create, upsert)."""
+"""Record writes: single create/update/upsert/delete and sObject Collections.
+
+Collections: create (POST), upsert by external id (PATCH …/{SObject}/{field}), retrieve
+(POST or GET …/{SObject}), update (PATCH) and delete (DELETE ?ids=).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from starlette.responses import Response
 
-from connector.sandbox import writes
+from connector.sandbox import collection_ops, writes
 from connector.sandbox.errors import ApiError, not_found
 from connector.sandbox.ids import is_valid_id, to_18
 from connector.sandbox.oauth import org_of
@@ -79,6 +83,48 @@ async def create_collection(request: Request, version: str) -> Response:
     body = await _json(request)
     results = writes.create_collection(org, body, _owner(request), _record_fault(request))
     return JSONResponse(results)
+
+
+@router.patch(V + "/composite/sobjects")
+async def update_collection(request: Request, version: str) -> Response:
+    org = org_of(request)
+    body = await _json(request)
+    return JSONResponse(collection_ops.update(org, body, _record_fault(request)))
+
+
+@router.delete(V + "/composite/sobjects")
+async def delete_collection(request: Request, version: str) -> Response:
+    ids = collection_ops.parse_ids(request.query_params.get("ids"))
+    all_or_none = request.query_params.get("allOrNone", "false").lower() == "true"
+    return JSONResponse(collection_ops.delete(org_of(request), ids, all_or_none))
+
+
+@router.post(V + "/composite/sobjects/{sobject}")
+async def retrieve_collection(request: Request, version: str, sobject: str) -> Response:
+    spec = _readable(sobject)
+    body = await _json(request)
+    if not isinstance(body, dict):
+        raise ApiError(400, "JSON_PARSER_ERROR", "The request body must be a JSON object.")
+    records = collection_ops.retrieve(
+        org_of(request), spec, body.get("ids"), body.get("fields"), version
+    )
+    return JSONResponse(records)
+
+
+@router.get(V + "/composite/sobjects/{sobject}")
+async def retrieve_collection_get(request: Request, version: str, sobject: str) -> Response:
+    spec = _readable(sobject)
+    params = request.query_params
+    ids = [p.strip() for p in params.get("ids", "").split(",") if p.strip()]
+    fields = [p.strip() for p in params.get("fields", "").split(",") if p.strip()]
+    return JSONResponse(collection_ops.retrieve(org_of(request), spec, ids, fields, version))
+
+
+def _readable(name: str) -> ObjectSpec:
+    spec = find_object(name)
+    if spec is None:
+        raise ApiError(404, "NOT_FOUND", f"The requested resource does not exist: {name}")
+    return spec
 
 
 @router.post(V + "/sobjects/{sobject}")

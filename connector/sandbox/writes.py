@@ -387,7 +387,7 @@ def _commit_all(
         spec = sobject[position] if isinstance(sobject, list) else sobject
         result: dict[str, Any]
         if item.errors or (all_or_none and failed) or spec is None:
-            result = {"id": None, "success": False, "errors": item.errors or [dict(ROLLED_BACK)]}
+            result = {"success": False, "errors": item.errors or [dict(ROLLED_BACK)]}
             if upsert:
                 result["created"] = False
         elif item.existing_id is not None:

@@ -129,6 +129,36 @@ def test_fieldmap_check_online_catches_a_renamed_report_column(connected_demo: P
     assert "prospect.fields.phone" in result.stdout
 
 
+def test_fieldmap_check_refuses_matrix_row_limit_and_full_filter_reports_with_the_fix(
+    connected_demo: Path, sandbox: Sandbox
+) -> None:
+    by_name = {r.developer_name: r for r in sandbox.org.reports.values()}
+    matrix, top, full = (
+        by_name["Renewals_Q3"],
+        by_name["Webinar_Attendees"],
+        by_name["Enterprise_Contacts"],
+    )
+    saved = [(r, r.report_format, r.top_rows, r.report_filters) for r in (matrix, top, full)]
+    matrix.report_format = "MATRIX"
+    top.top_rows = {"rowLimit": 10, "direction": "Asc"}
+    full.report_filters = [{"column": "EMAIL", "operator": "contains", "value": "@"}] * 20
+    try:
+        result = run_cli("fieldmap", "check", "demo")
+    finally:
+        for report, report_format, top_rows, filters in saved:
+            report.report_format, report.top_rows, report.report_filters = (
+                report_format, top_rows, filters,
+            )  # fmt: skip
+
+    assert result.returncode == 2
+    out = " ".join(result.stdout.split())
+    assert "'Renewals_Q3' source.reports: is a matrix report" in out
+    assert "save it as a tabular (or summary) report" in out
+    assert "'Webinar_Attendees' source.reports: is a row-limit report" in out
+    assert "'Enterprise_Contacts' source.reports: has 20 filters" in out
+    assert "remove one filter" in out
+
+
 def test_fieldmap_preview_shows_mapped_rows_and_writes_nothing(
     connected_demo: Path, sandbox: Sandbox
 ) -> None:

@@ -9,6 +9,7 @@ from connector.fieldmap import (
     FieldMap,
     ReportColumnProblem,
     check_against_report,
+    check_report_shape,
     parse_field_map_text,
 )
 
@@ -114,3 +115,27 @@ def test_text_and_unknown_types_are_accepted(field_map: FieldMap, data_type: str
 
 def test_trim_reads_any_type(field_map: FieldMap) -> None:
     assert check_against_report(field_map, "R", {**COLUMNS, "FIRST_NAME": "double"}) == []
+
+
+@pytest.mark.parametrize(
+    ("report_format", "filters", "row_limit", "expected"),
+    [
+        ("TABULAR", 3, None, []),
+        ("summary", 19, None, []),
+        ("matrix", 0, None, ["save it as a tabular (or summary) report"]),
+        ("multiblock", 0, None, ["save it as a tabular report"]),
+        ("tabular", 0, 10, ["remove the row limit from the report"]),
+        ("tabular", 20, None, ["remove one filter"]),
+        ("matrix", 20, 5, [
+            "save it as a tabular (or summary) report",
+            "remove the row limit from the report",
+            "remove one filter",
+        ]),
+    ],
+)  # fmt: skip
+def test_reports_that_cannot_be_paged_are_refused_with_the_fix(
+    report_format: str, filters: int, row_limit: int | None, expected: list[str]
+) -> None:
+    problems = check_report_shape("Calls", report_format, filters, row_limit)
+    assert [p.fix for p in problems] == expected
+    assert all(p.report == "Calls" and p.key == "source.reports" for p in problems)

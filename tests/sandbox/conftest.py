@@ -73,6 +73,8 @@ def _reset_org(request: pytest.FixtureRequest) -> Iterator[None]:
         org.access_token_ttl = None
         org.auto_consent = True
         org.api_daily_max = 15_000
+        org.report_limits.reset()
+        org.report_instances.clear()
 
 
 @pytest.fixture

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+import pytest
 import requests
 
 from connector.sandbox import FaultRule, SandboxOrg
@@ -149,3 +150,123 @@ def test_collection_create_and_single_record_upsert_and_read(
     assert task["Subject"] == "Call 2" and task[EXT] == ext and task["Status"] == "Not Started"
     soql = f"SELECT Id, Subject FROM Task WHERE {EXT} = '{ext}'"  # noqa: S608 - test data
     assert api.get(f"{rest}/query/", params={"q": soql}).json()["totalSize"] == 1
+
+
+def _create_tasks(api: requests.Session, rest: str, count: int) -> list[str]:
+    records = [{"attributes": {"type": "Task"}, "Subject": f"Call {n}"} for n in range(count)]
+    results = api.post(f"{rest}/composite/sobjects", json={"records": records}).json()
+    return [r["id"] for r in results]
+
+
+def test_failed_collection_results_leave_the_id_key_out(api: requests.Session, rest: str) -> None:
+    records = [_task(f"ok:{uuid.uuid4()}"), _task(f"bad:{uuid.uuid4()}", Nope__c="x")]
+    good, bad = _upsert(api, rest, records).json()
+    assert "id" in good and good["success"] is True
+    assert "id" not in bad and bad["success"] is False and bad["created"] is False
+    [created_bad] = api.post(
+        f"{rest}/composite/sobjects",
+        json={"records": [{"attributes": {"type": "Task"}, "Nope__c": "x"}]},
+    ).json()
+    assert "id" not in created_bad and created_bad["errors"][0]["statusCode"] == "INVALID_FIELD"
+
+
+def test_collection_retrieve_returns_records_in_order_and_null_for_unknown_ids(
+    api: requests.Session, rest: str, sandbox_org: SandboxOrg
+) -> None:
+    first, second = _create_tasks(api, rest, 2)
+    missing = sandbox_org.tasks.ids.id_for(10_000_000)
+    response = api.post(
+        f"{rest}/composite/sobjects/Task",
+        json={"ids": [second, missing, first], "fields": ["Id", "Subject"]},
+    )
+    assert response.status_code == 200
+    got = response.json()
+    assert [r and r["Subject"] for r in got] == ["Call 1", None, "Call 0"]
+    assert got[0]["attributes"]["type"] == "Task" and got[0]["Id"] == second
+    by_get = api.get(
+        f"{rest}/composite/sobjects/Task", params={"ids": first, "fields": "Subject"}
+    ).json()
+    assert by_get[0]["Subject"] == "Call 0"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"ids": [], "fields": ["Id"]}, "INVALID_FIELD"),
+        ({"ids": ["not-an-id"], "fields": ["Id"]}, "MALFORMED_ID"),
+        ({"ids": ["00T000000000001"], "fields": []}, "INVALID_FIELD"),
+        ({"ids": ["00T000000000001"], "fields": ["Nope__c"]}, "INVALID_FIELD"),
+    ],
+)
+def test_collection_retrieve_refuses_bad_requests(
+    api: requests.Session, rest: str, body: dict[str, Any], code: str
+) -> None:
+    response = api.post(f"{rest}/composite/sobjects/Task", json=body)
+    assert response.status_code == 400
+    assert response.json()[0]["errorCode"] == code
+
+
+def test_collection_update_saves_by_id_and_reports_failures_without_id(
+    api: requests.Session, rest: str, sandbox_org: SandboxOrg
+) -> None:
+    first, second = _create_tasks(api, rest, 2)
+    records = [
+        {"attributes": {"type": "Task"}, "id": first, "Subject": "Updated"},
+        {"attributes": {"type": "Task"}, "Subject": "no id"},
+        {"attributes": {"type": "Task"}, "id": second, "Subject": "x" * 256},
+    ]
+    response = api.patch(f"{rest}/composite/sobjects", json={"records": records})
+    assert response.status_code == 200
+    ok, no_id, too_long = response.json()
+    assert ok == {"id": first, "success": True, "errors": []}
+    assert "id" not in no_id and no_id["errors"][0]["statusCode"] == "MISSING_ARGUMENT"
+    assert "id" not in too_long and too_long["errors"][0]["statusCode"] == "STRING_TOO_LONG"
+    assert sandbox_org.tasks.peek(first)["Subject"] == "Updated"  # type: ignore[index]
+    assert sandbox_org.tasks.peek(second)["Subject"] == "Call 1"  # type: ignore[index]
+
+
+def test_collection_update_all_or_none_rolls_back_every_record(
+    api: requests.Session, rest: str, sandbox_org: SandboxOrg
+) -> None:
+    [task] = _create_tasks(api, rest, 1)
+    records = [
+        {"attributes": {"type": "Task"}, "id": task, "Subject": "Changed"},
+        {"attributes": {"type": "Task"}, "id": task, "Nope__c": "x"},
+    ]
+    body = {"allOrNone": True, "records": records}
+    results = api.patch(f"{rest}/composite/sobjects", json=body).json()
+    assert [r["success"] for r in results] == [False, False]
+    assert results[0]["errors"][0]["statusCode"] == "ALL_OR_NONE_OPERATION_ROLLED_BACK"
+    assert sandbox_org.tasks.peek(task)["Subject"] == "Call 0"  # type: ignore[index]
+
+
+def test_collection_delete_by_ids_reports_each_record(
+    api: requests.Session, rest: str, sandbox_org: SandboxOrg
+) -> None:
+    first, second = _create_tasks(api, rest, 2)
+    response = api.delete(f"{rest}/composite/sobjects", params={"ids": f"{first},{second}"})
+    assert response.status_code == 200
+    assert response.json() == [
+        {"id": first, "success": True, "errors": []},
+        {"id": second, "success": True, "errors": []},
+    ]
+    assert first not in sandbox_org.tasks
+    again = api.delete(f"{rest}/composite/sobjects", params={"ids": f"{first},bad"}).json()
+    assert [r["errors"][0]["statusCode"] for r in again] == ["ENTITY_IS_DELETED", "MALFORMED_ID"]
+    assert all("id" not in r for r in again)
+
+
+def test_collection_delete_all_or_none_keeps_every_record(
+    api: requests.Session, rest: str, sandbox_org: SandboxOrg
+) -> None:
+    [task] = _create_tasks(api, rest, 1)
+    params = {"ids": f"{task},bad", "allOrNone": "true"}
+    results = api.delete(f"{rest}/composite/sobjects", params=params).json()
+    assert [r["success"] for r in results] == [False, False]
+    assert task in sandbox_org.tasks
+
+
+@pytest.mark.parametrize("ids", ["", ",".join(["00T000000000001"] * 201)])
+def test_collection_delete_needs_one_to_200_ids(api: requests.Session, rest: str, ids: str) -> None:
+    response = api.delete(f"{rest}/composite/sobjects", params={"ids": ids})
+    assert response.status_code == 400

@@ -6,8 +6,10 @@ import base64
 import hashlib
 import hmac
 import secrets
+import time
 from urllib.parse import parse_qs, urlsplit
 
+import jwt
 import pytest
 import requests
 from sandbox_helpers import (
@@ -349,3 +351,23 @@ def test_identity_url_and_userinfo_describe_the_integration_user(
 
 def test_jwt_client_id_constant_is_registered(sandbox_org: SandboxOrg) -> None:
     assert sandbox_org.tokens.app(JWT_CLIENT_ID) is not None
+
+
+@pytest.mark.parametrize(("exp", "accepted"), [("STRING", True), ("soon", False), (None, False)])
+def test_jwt_exp_may_be_a_numeric_string_as_real_orgs_accept(
+    http: requests.Session,
+    sandbox_server: SandboxServer,
+    key_pair: KeyPair,
+    exp: str | None,
+    accepted: bool,
+) -> None:
+    value = f"{time.time() + 120:.0f}" if exp == "STRING" else exp
+    claims = {"iss": JWT_CLIENT_ID, "sub": USERNAME, "aud": "https://login.salesforce.com"}
+    if value is not None:
+        claims["exp"] = value
+    token = jwt.encode(claims, key_pair.private_pem, algorithm="RS256")
+    response = http.post(
+        f"{sandbox_server.base_url}/services/oauth2/token",
+        data={"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": token},
+    )
+    assert response.ok is accepted, response.text

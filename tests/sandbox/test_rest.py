@@ -176,3 +176,18 @@ def test_query_all_sees_deleted_records(
         assert found[0]["IsDeleted"] is True
     finally:
         sandbox_org.leads[lead_id] = row
+
+
+def test_version_resources_name_the_identity_url_and_only_served_resources(
+    api: requests.Session, rest: str, sandbox_server: SandboxServer, sandbox_org: SandboxOrg
+) -> None:
+    resources = api.get(rest).json()
+    user = sandbox_org.integration_user_id
+    identity = f"{sandbox_server.base_url}/id/{sandbox_org.organization_id}/{user}"
+    assert resources.pop("identity") == identity
+    assert api.get(identity).json()["user_id"] == user
+    assert {"sobjects", "query", "limits", "analytics"} <= set(resources)
+    for name, path in resources.items():
+        params = {"q": "SELECT Id FROM User"} if name.startswith("query") else None
+        response = api.get(f"{sandbox_server.base_url}{path}", params=params)
+        assert response.status_code == 200, (name, response.text)

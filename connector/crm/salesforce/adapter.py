@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from simple_salesforce.format import format_soql
 
-from connector.crm.base import CallCounter, ReportPage, ReportRef, UpsertResult
+from connector.crm.base import CallCounter, ReportPage, ReportRef, ReportShape, UpsertResult
 from connector.crm.salesforce import reports as rpt
+from connector.crm.salesforce.run_budget import DEFAULT_SHARE, RunLimits, RunMode, RunPlanner
 from connector.crm.salesforce.session import SalesforceSession
-from connector.errors import ConfigError, CrmRejected
+from connector.errors import ConfigError, CrmRateLimited, CrmRejected, CrmTransient
 
 _FOLDER_ID = re.compile(r"^00l[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$")
 _FOLDER_BY_ID = "SELECT Id, DeveloperName FROM Folder WHERE Type = 'Report' AND Id = {}"
@@ -21,15 +23,26 @@ _FOLDER_BY_NAME = (
 )
 COLLECTION_LIMIT = 200
 TRANSIENT_RECORD_CODES = frozenset({"UNABLE_TO_LOCK_ROW", "SERVER_UNAVAILABLE"})
+#: Waits between polls of an asynchronous report instance (about 10 minutes in all).
+POLL_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0, *([10.0] * 58))
 
 
 class SalesforceAdapter:
     """Reads reports from one folder and upserts activities, for one customer."""
 
-    def __init__(self, session: SalesforceSession) -> None:
+    def __init__(
+        self,
+        session: SalesforceSession,
+        *,
+        report_run_share: float = DEFAULT_SHARE,
+        poll_sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.session = session
         self.customer = session.customer
+        self.report_run_share = report_run_share
+        self.poll_sleep = poll_sleep
         self._describes: dict[str, dict[str, Any]] = {}
+        self._planner: RunPlanner | None = None
 
     @property
     def counter(self) -> CallCounter:
@@ -79,6 +92,11 @@ class SalesforceAdapter:
     def describe_report_columns(self, report: ReportRef) -> dict[str, str]:
         return rpt.column_types(self.describe_report(report))
 
+    def describe_report_shape(self, report: ReportRef) -> ReportShape:
+        """The report's format, custom filter count and row limit (for `fieldmap check`)."""
+        report_format, filters, row_limit = rpt.report_shape(self.describe_report(report))
+        return ReportShape(report_format, filters, row_limit)
+
     def iter_report_pages(
         self,
         report: ReportRef,
@@ -94,7 +112,17 @@ class SalesforceAdapter:
         (one request in flight at most, so memory holds two pages whatever the report size).
         Closing the generator early stops the in-flight request's retries.
         """
-        saved = self.describe_report(report).get("reportMetadata") or {}
+        describe = self.describe_report(report)
+        saved = describe.get("reportMetadata") or {}
+        report_format, filters, row_limit = rpt.report_shape(describe)
+        if report_format == "matrix" or filters >= rpt.MAX_FILTERS or row_limit is not None:
+            raise CrmRejected(
+                f"report cannot be paged ({report_format}, {filters} filters, row limit "
+                f"{row_limit}); `connector fieldmap check` says how to fix it",
+                code="REPORT_NOT_PAGEABLE",
+                customer=self.customer,
+                report=report.developer_name,
+            )
         requested = [id_column, *[c for c in columns if c != id_column]]
         self.session.resume()
         if not prefetch:
@@ -129,14 +157,17 @@ class SalesforceAdapter:
         after: str | None,
     ) -> ReportPage:
         body = rpt.run_body(saved, id_column, requested, after)
-        result = self._rest(
-            "report_run",
-            f"analytics/reports/{report.id}",
-            report=report.developer_name,
-            params={"includeDetails": "true"},
-            method="POST",
-            json=body,
-        )
+        if self._plan_page(report) == "sync":
+            result = self._rest(
+                "report_run",
+                f"analytics/reports/{report.id}",
+                report=report.developer_name,
+                params={"includeDetails": "true"},
+                method="POST",
+                json=body,
+            )
+        else:
+            result = self._run_async(report, body)
         shape_problem = rpt.answer_problem(result, requested)
         if shape_problem:
             raise CrmRejected(
@@ -149,6 +180,16 @@ class SalesforceAdapter:
             )
         rows = rpt.decode_rows(result, requested)
         done = bool(result.get("allData", True)) or not rows
+        if rpt.is_grouped(result):
+            if not done:
+                raise CrmRejected(
+                    "the org ran the report grouped although a tabular run was asked for, and "
+                    "grouped rows over 2,000 cannot be paged; save it as a tabular report",
+                    code="GROUPED_PAGING",
+                    customer=self.customer,
+                    report=report.developer_name,
+                )
+            rows.sort(key=lambda row: str(row.get(id_column) or ""))
         problem = rpt.keyset_problem(rows, id_column, after, done=done)
         if problem:
             raise CrmRejected(
@@ -159,6 +200,64 @@ class SalesforceAdapter:
             )
         cursor = rpt.page_cursor(rows, id_column, after)
         return ReportPage(rows=rows, cursor=cursor, done=done, total=rpt.total_rows(result))
+
+    # report-run allowance ---------------------------------------------------------------
+
+    def fetch_run_limits(self) -> RunLimits:
+        """The org's hourly report-run counters, from ``/limits``."""
+        return RunLimits.from_limits(self._rest("limits", "limits/"))
+
+    def _plan_page(self, report: ReportRef) -> RunMode:
+        """Sync or async for the next page; CrmRateLimited when this hour's share is spent."""
+        if self._planner is None:
+            self._planner = RunPlanner(self.fetch_run_limits(), self.report_run_share)
+        elif self._planner.needs_refresh():
+            self._planner.refresh(self.fetch_run_limits())
+        mode = self._planner.next_mode()
+        if mode is None:
+            raise CrmRateLimited(
+                f"report-run allowance reached: {self._planner.summary()}; the run stops and "
+                "resumes from its checkpoint in the next hour",
+                code="REPORT_RUN_BUDGET",
+                customer=self.customer,
+                report=report.developer_name,
+            )
+        self._planner.spend(mode)
+        return mode
+
+    def _run_async(self, report: ReportRef, body: Mapping[str, Any]) -> Any:
+        """Run one page as an asynchronous instance: create it, poll it, read its result."""
+        path = f"analytics/reports/{report.id}/instances"
+        created = self._rest(
+            "report_run_async",
+            path,
+            report=report.developer_name,
+            params={"includeDetails": "true"},
+            method="POST",
+            json=body,
+        )
+        instance = str(created.get("id") or "")
+        for delay in POLL_DELAYS:
+            result = self._rest(
+                "report_instance", f"{path}/{instance}", report=report.developer_name
+            )
+            status = (result.get("attributes") or {}).get("status")
+            if status == "Success":
+                return result
+            if status == "Error":
+                raise CrmRejected(
+                    "the asynchronous report run failed in Salesforce",
+                    code="REPORT_INSTANCE_ERROR",
+                    customer=self.customer,
+                    report=report.developer_name,
+                )
+            self.poll_sleep(delay)
+        raise CrmTransient(
+            "the asynchronous report run did not finish in time; the run resumes later",
+            code="REPORT_INSTANCE_TIMEOUT",
+            customer=self.customer,
+            report=report.developer_name,
+        )
 
     def _rest(self, kind: str, path: str, *, report: str | None = None, **kwargs: Any) -> Any:
         """A REST call relative to `/services/data/vXX.X/`; an empty answer gives `{}`."""

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 MAX_ROWS_PER_RUN = 2000
+MAX_FILTERS = 20  # custom filters one run may carry; paging needs one of them
 
 
 def run_body(
@@ -97,22 +98,45 @@ def answer_problem(result: Mapping[str, Any], columns: Sequence[str]) -> str | N
     missing = [name for name in columns if name not in answered]
     if missing:
         return f"requested column {', '.join(missing)} is missing from the CRM's answer ({shape})"
-    fact = (result.get("factMap") or {}).get("T!T") or {}
-    for row in fact.get("rows") or []:
-        cells = row.get("dataCells") or []
-        if len(cells) != len(answered):
-            return f"a row has {len(cells)} cells for {len(answered)} columns ({shape})"
+    fact_map = result.get("factMap") or {}
+    for key in detail_keys(fact_map):
+        for row in (fact_map.get(key) or {}).get("rows") or []:
+            cells = row.get("dataCells") or []
+            if len(cells) != len(answered):
+                return f"a row has {len(cells)} cells for {len(answered)} columns ({shape})"
     return None
 
 
+def detail_keys(fact_map: Mapping[str, Any]) -> list[str]:
+    """The fact-map keys holding detail rows, in grouping order.
+
+    Tabular runs keep them under ``T!T``; summary runs under each grouping's ``<g>!T``
+    (``0!T``, ``1_0!T``, ...), with ``T!T`` holding only the grand total.
+    """
+    grouped = [
+        key
+        for key in fact_map
+        if key != "T!T" and key.endswith("!T") and (fact_map[key] or {}).get("rows")
+    ]
+    if not grouped:
+        return ["T!T"] if "T!T" in fact_map else []
+    return sorted(grouped, key=lambda key: [int(p) for p in key[:-2].split("_") if p.isdigit()])
+
+
+def is_grouped(result: Mapping[str, Any]) -> bool:
+    """True when the run's detail rows are spread over groupings (a summary run)."""
+    return detail_keys(result.get("factMap") or {}) not in ([], ["T!T"])
+
+
 def decode_rows(result: Mapping[str, Any], columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows of a tabular run as column -> value, keeping only `columns`."""
+    """Rows of a run as column -> value, keeping only `columns`, across every grouping."""
     metadata = result.get("reportMetadata") or {}
     order: list[str] = list(metadata.get("detailColumns") or columns)
     wanted = set(columns)
-    fact = (result.get("factMap") or {}).get("T!T") or {}
+    fact_map = result.get("factMap") or {}
+    raw = [row for key in detail_keys(fact_map) for row in (fact_map[key] or {}).get("rows") or []]
     rows: list[dict[str, Any]] = []
-    for row in fact.get("rows") or []:
+    for row in raw:
         cells = row.get("dataCells") or []
         rows.append(
             {
@@ -141,3 +165,13 @@ def column_types(describe: Mapping[str, Any]) -> dict[str, str]:
         for name, meta in (category.get("columns") or {}).items():
             types.setdefault(name, str(meta.get("dataType", "string")))
     return types
+
+
+def report_shape(describe: Mapping[str, Any]) -> tuple[str, int, int | None]:
+    """(format, custom filter count, row limit or None) from a report's describe."""
+    metadata = describe.get("reportMetadata") or {}
+    report_format = str(metadata.get("reportFormat") or "TABULAR").lower()
+    filters = len(metadata.get("reportFilters") or [])
+    top = metadata.get("topRows")
+    limit = top.get("rowLimit") if isinstance(top, Mapping) else None
+    return report_format, filters, int(limit) if isinstance(limit, int | float) else None
