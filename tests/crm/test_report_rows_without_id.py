@@ -42,6 +42,13 @@ schedule: {every: 15m}
 """
 
 
+#: The org's hourly report-run counters, with the whole hour still free.
+LIMITS = {
+    "HourlySyncReportRuns": {"Max": 500, "Remaining": 500},
+    "HourlyAsyncReportRuns": {"Max": 1200, "Remaining": 1200},
+}
+
+
 def contact_id(n: int) -> str:
     return f"0035g{n:010d}AAA"
 
@@ -91,6 +98,7 @@ def test_given_three_rows_without_id_then_they_are_rejected_and_the_rest_stored(
     blanks = [row(None, n) for n in range(3)]  # the CRM sorts empty ids first
     rows = blanks + [row(contact_id(n), n) for n in range(3, 300)]
     mock_folder_and_report()
+    responses.get(f"{API}/limits/", json=LIMITS)
     responses.post(f"{API}/analytics/reports/{REPORT_ID}", json=run_answer(rows))
     fm = parse_field_map_text(FIELD_MAP, "acme.yaml", env={})
     store = TenantStore(engine, "acme")
@@ -111,6 +119,7 @@ def test_given_three_rows_without_id_then_they_are_rejected_and_the_rest_stored(
 def test_given_blank_ids_on_a_full_page_then_paging_resumes_after_the_last_id() -> None:
     first = [row(None, 0)] + [row(contact_id(n), n) for n in range(1, 4)]
     responses.get(f"{API}/analytics/reports/{REPORT_ID}/describe", json={"reportMetadata": {}})
+    responses.get(f"{API}/limits/", json=LIMITS)
     responses.post(f"{API}/analytics/reports/{REPORT_ID}", json=run_answer(first, False))
     last = responses.post(
         f"{API}/analytics/reports/{REPORT_ID}", json=run_answer([row(contact_id(4), 4)])
@@ -128,6 +137,7 @@ def test_given_blank_ids_on_a_full_page_then_paging_resumes_after_the_last_id() 
 @responses.activate(registry=OrderedRegistry)
 def test_given_a_full_page_with_no_id_at_all_then_paging_stops_as_paging_order() -> None:
     responses.get(f"{API}/analytics/reports/{REPORT_ID}/describe", json={"reportMetadata": {}})
+    responses.get(f"{API}/limits/", json=LIMITS)
     responses.post(
         f"{API}/analytics/reports/{REPORT_ID}", json=run_answer([row(None, 0)] * 3, False)
     )
