@@ -50,6 +50,15 @@ class Settings(BaseSettings):
         description="Share up to which activity write-back may go on (the reserve above reads).",
     )
 
+    resync_min_gap_minutes: int = Field(
+        default=15,
+        ge=0,
+        description="Minutes at least between two resyncs (full pulls) asked for by the CRM.",
+    )
+    resync_daily_cap: int = Field(
+        default=24, ge=0, description="Resyncs asked for by the CRM that may run in 24 hours."
+    )
+
     def resolved_database_url(self) -> str:
         """The store's URL: the configured one, or a SQLite file under `home`."""
         if self.database_url:

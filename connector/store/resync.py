@@ -3,6 +3,9 @@
 Resync requests arrive from the CRM (an outbound message, a signed webhook) and wait here
 until the scheduler runs them. Each is keyed by the id its sender gave it (the Notification
 Id, or the webhook's signature), so a redelivery of the same message is recorded once.
+Requests coalesce: a customer has at most one pending request (a partial unique index), so
+any number of requests while one waits costs one full pull. Handled requests stay as the
+record of when resyncs ran, from which the scheduler reads the gap and the daily count.
 
 `scheduled_customers` is the scheduler's one cross-customer read: which connected customers
 exist, their status and when they are next due. Like `connected_customer_ids` it needs, on
@@ -13,11 +16,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Literal
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
+from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col, select
 
 from connector.store.admin import as_utc
@@ -35,20 +40,44 @@ class CustomerSchedule:
     last_run_at: datetime | None = None
     consecutive_failures: int = 0
     pending_resyncs: int = 0
+    last_resync_at: datetime | None = None
+    resyncs_last_day: int = 0
 
 
-def scheduled_customers(engine: Engine) -> list[CustomerSchedule]:
-    """Every customer with a connection, with its status, schedule state and pending resyncs.
+ResyncOutcome = Literal["recorded", "duplicate", "coalesced"]
+DAY = timedelta(days=1)
 
-    One query across customers (the scheduler's plan), sorted by customer id. Raises nothing
-    of its own; database errors surface as SQLAlchemy errors to the caller.
+
+def _resync_counts(now: datetime, customer_id: str | None = None) -> Subquery:
+    """Per customer: pending requests, the last handled one, and how many in the last day."""
+    since = db_time(now - DAY)
+    stmt = select(
+        col(ResyncRequest.customer_id),
+        func.sum(case((col(ResyncRequest.status) == "pending", 1), else_=0)).label("pending"),
+        func.max(col(ResyncRequest.handled_at)).label("last"),
+        func.sum(
+            case(
+                (
+                    (col(ResyncRequest.status) == "done")
+                    & (col(ResyncRequest.handled_at) >= since),
+                    1,
+                ),
+                else_=0,
+            )
+        ).label("day"),
+    ).group_by(col(ResyncRequest.customer_id))
+    if customer_id is not None:
+        stmt = stmt.where(col(ResyncRequest.customer_id) == customer_id)
+    return stmt.subquery()
+
+
+def scheduled_customers(engine: Engine, now: datetime | None = None) -> list[CustomerSchedule]:
+    """Every customer with a connection, with its status, schedule state and resync counts.
+
+    One query across customers (the scheduler's plan), sorted by customer id; "the last day"
+    ends at `now`. Raises nothing of its own; database errors surface as SQLAlchemy errors.
     """
-    pending = (
-        select(ResyncRequest.customer_id, func.count().label("n"))
-        .where(ResyncRequest.status == "pending")
-        .group_by(col(ResyncRequest.customer_id))
-        .subquery()
-    )
+    counts = _resync_counts(now or utcnow())
     stmt = (
         select(  # type: ignore[call-overload]
             col(Connection.customer_id),
@@ -56,11 +85,13 @@ def scheduled_customers(engine: Engine) -> list[CustomerSchedule]:
             col(ScheduleState.next_due_at),
             col(ScheduleState.last_run_at),
             col(ScheduleState.consecutive_failures),
-            pending.c.n,
+            counts.c.pending,
+            counts.c.last,
+            counts.c.day,
         )
         .outerjoin(Customer, col(Customer.customer_id) == col(Connection.customer_id))
         .outerjoin(ScheduleState, col(ScheduleState.customer_id) == col(Connection.customer_id))
-        .outerjoin(pending, pending.c.customer_id == col(Connection.customer_id))
+        .outerjoin(counts, counts.c.customer_id == col(Connection.customer_id))
         .order_by(col(Connection.customer_id))
     )
     with Session(engine) as session:
@@ -74,6 +105,8 @@ def _schedule_of(
     last_run_at: datetime | None,
     failures: int | None,
     pending: int | None,
+    last_resync_at: datetime | None = None,
+    resyncs_last_day: int | None = None,
 ) -> CustomerSchedule:
     return CustomerSchedule(
         customer_id=customer_id,
@@ -82,16 +115,22 @@ def _schedule_of(
         last_run_at=as_utc(last_run_at) if last_run_at else None,
         consecutive_failures=failures or 0,
         pending_resyncs=pending or 0,
+        last_resync_at=as_utc(last_resync_at) if last_resync_at else None,
+        resyncs_last_day=resyncs_last_day or 0,
     )
 
 
 class ResyncMixin(LeasesMixin):
     """Resync requests and the schedule state of one customer."""
 
-    def record_resync(self, request_id: str, source: str, *, now: datetime | None = None) -> bool:
-        """Record a pending resync request; False when `request_id` was already recorded.
+    def record_resync(
+        self, request_id: str, source: str, *, now: datetime | None = None
+    ) -> ResyncOutcome:
+        """Record a resync request, unless it is a repeat or another one is already pending.
 
-        Raises StoreError when the database fails.
+        "recorded": now pending; "duplicate": `request_id` was recorded before (a redelivery
+        or a replay); "coalesced": another request is pending, which covers this one (nothing
+        is stored). Raises StoreError when the database fails.
         """
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         stmt = (
@@ -103,11 +142,14 @@ class ResyncMixin(LeasesMixin):
                 requested_at=db_time(now or utcnow()),
                 status="pending",
             )
-            .on_conflict_do_nothing(index_elements=["customer_id", "request_id"])
+            .on_conflict_do_nothing()
             .returning(col(ResyncRequest.request_id))
         )
         with self.session() as session:
-            return session.execute(stmt).scalar_one_or_none() is not None
+            if session.execute(stmt).scalar_one_or_none() is not None:
+                return "recorded"
+            seen = session.get(ResyncRequest, (self.customer_id, request_id))
+            return "duplicate" if seen is not None else "coalesced"
 
     def pending_resyncs(self) -> list[ResyncRequest]:
         """Requests not yet handled, oldest first."""
@@ -139,16 +181,14 @@ class ResyncMixin(LeasesMixin):
                 session.add(row)
             return len(rows)
 
-    def schedule_state(self) -> CustomerSchedule:
-        """The customer's status, schedule state and pending resyncs, read in one session."""
+    def schedule_state(self, now: datetime | None = None) -> CustomerSchedule:
+        """The customer's status, schedule state and resync counts, read in one session."""
+        counts = _resync_counts(now or utcnow(), self.customer_id)
         with self.session() as session:
             customer = session.get(Customer, self.customer_id)
             state = session.get(ScheduleState, self.customer_id)
-            pending = session.exec(
-                select(func.count())
-                .select_from(ResyncRequest)
-                .where(ResyncRequest.status == "pending")
-            ).one()
+            row = session.execute(select(counts.c.pending, counts.c.last, counts.c.day)).first()
+        pending, last, day = row if row is not None else (0, None, 0)
         return _schedule_of(
             self.customer_id,
             customer.status if customer else None,
@@ -156,6 +196,8 @@ class ResyncMixin(LeasesMixin):
             state.last_run_at if state else None,
             state.consecutive_failures if state else None,
             pending,
+            last,
+            day,
         )
 
     def save_schedule_state(
