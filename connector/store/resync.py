@@ -132,6 +132,42 @@ class ResyncMixin(LeasesMixin):
         or a replay); "coalesced": another request is pending, which covers this one (nothing
         is stored). Raises StoreError when the database fails.
         """
+        return self.record_resyncs([request_id], source, now=now)[0]
+
+    def record_resyncs(
+        self, request_ids: Iterable[str], source: str, *, now: datetime | None = None
+    ) -> list[ResyncOutcome]:
+        """`record_resync` for each id, in one transaction (an outbound message's batch).
+
+        Two statements whatever the batch: which ids were seen before, then one insert of
+        the first new id (which the one-pending index turns away when a request waits).
+        """
+        ids = list(request_ids)
+        with self.session() as session:
+            seen = set(
+                session.exec(
+                    select(ResyncRequest.request_id).where(
+                        ResyncRequest.customer_id == self.customer_id,
+                        col(ResyncRequest.request_id).in_(ids),
+                    )
+                )
+            )
+            new = [request_id for request_id in dict.fromkeys(ids) if request_id not in seen]
+            inserted = bool(new) and self._insert_pending(session, new[0], source, now)
+        outcomes: list[ResyncOutcome] = []
+        for request_id in ids:
+            if request_id in seen:
+                outcomes.append("duplicate")
+            elif inserted and request_id == new[0]:
+                outcomes.append("recorded")
+                seen.add(request_id)
+            else:
+                outcomes.append("coalesced")
+        return outcomes
+
+    def _insert_pending(
+        self, session: Session, request_id: str, source: str, now: datetime | None
+    ) -> bool:
         dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         stmt = (
             dialect.insert(ResyncRequest)
@@ -145,11 +181,7 @@ class ResyncMixin(LeasesMixin):
             .on_conflict_do_nothing()
             .returning(col(ResyncRequest.request_id))
         )
-        with self.session() as session:
-            if session.execute(stmt).scalar_one_or_none() is not None:
-                return "recorded"
-            seen = session.get(ResyncRequest, (self.customer_id, request_id))
-            return "duplicate" if seen is not None else "coalesced"
+        return session.execute(stmt).scalar_one_or_none() is not None
 
     def pending_resyncs(self) -> list[ResyncRequest]:
         """Requests not yet handled, oldest first."""
