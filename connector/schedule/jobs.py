@@ -148,7 +148,7 @@ def _run_due(
         outcome.status, outcome.error_code = "failed", _code(exc)
         _book_failure(store, lease, rule, started, exc)
         return outcome
-    store.finish_resyncs(request_ids, token=lease.token, now=started)
+    store.finish_resyncs(request_ids, token=lease.token, now=started, requested_until=started)
     store.save_schedule_state(
         token=lease.token,
         next_due_at=next_due(rule, store.customer_id, started),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Subquery
@@ -154,6 +154,8 @@ class ResyncMixin(LeasesMixin):
             )
             new = [request_id for request_id in dict.fromkeys(ids) if request_id not in seen]
             inserted = bool(new) and self._insert_pending(session, new[0], source, now)
+            if new and not inserted:
+                self._renew_pending(session, now)
         outcomes: list[ResyncOutcome] = []
         for request_id in ids:
             if request_id in seen:
@@ -164,6 +166,20 @@ class ResyncMixin(LeasesMixin):
             else:
                 outcomes.append("coalesced")
         return outcomes
+
+    def _renew_pending(self, session: Session, now: datetime | None) -> None:
+        """Move the pending request's time to `now`: a run that started before it stays due."""
+        at = db_time(now or utcnow())
+        session.execute(
+            update(ResyncRequest)
+            .where(
+                col(ResyncRequest.customer_id) == self.customer_id,
+                col(ResyncRequest.status) == "pending",
+                col(ResyncRequest.requested_at) < at,
+            )
+            .values(requested_at=at)
+            .execution_options(synchronize_session=False)
+        )
 
     def _insert_pending(
         self, session: Session, request_id: str, source: str, now: datetime | None
@@ -194,10 +210,17 @@ class ResyncMixin(LeasesMixin):
             return list(session.exec(stmt))
 
     def finish_resyncs(
-        self, request_ids: Iterable[str], *, token: int, now: datetime | None = None
+        self,
+        request_ids: Iterable[str],
+        *,
+        token: int,
+        now: datetime | None = None,
+        requested_until: datetime | None = None,
     ) -> int:
         """Mark requests done, as a fenced write; returns how many were pending.
 
+        With `requested_until` (the run's start), a request renewed after it (a request that
+        coalesced into it while the run was going) stays pending for the next run.
         Raises LeaseLost when `token` is no longer the customer's lease token.
         """
         ids = list(request_ids)
@@ -207,6 +230,8 @@ class ResyncMixin(LeasesMixin):
             stmt = select(ResyncRequest).where(
                 col(ResyncRequest.request_id).in_(ids), ResyncRequest.status == "pending"
             )
+            if requested_until is not None:
+                stmt = stmt.where(col(ResyncRequest.requested_at) <= db_time(requested_until))
             rows = list(session.exec(stmt))
             for row in rows:
                 row.status, row.handled_at = "done", db_time(now or utcnow())

@@ -76,3 +76,20 @@ def test_scheduled_customers_lists_connected_customers_with_state(engine: Engine
     assert plans["globex"].status == "paused"
     assert plans["globex"].next_due_at is None and plans["globex"].pending_resyncs == 0
     assert plans["acme"] == acme.schedule_state(now)
+
+
+def test_given_a_request_coalesced_during_a_run_then_it_stays_pending_after_the_run(
+    engine: Engine,
+) -> None:
+    store = TenantStore(engine, "acme")
+    t0 = utcnow()
+    store.record_resync("r1", "webhook", now=t0)
+    token = store.acquire_lease("me", TTL)
+    assert token is not None
+    started = t0 + timedelta(minutes=1)
+    assert store.record_resync("r2", "webhook", now=started + timedelta(seconds=5)) == "coalesced"
+    assert store.finish_resyncs(["r1"], token=token, requested_until=started) == 0
+    assert [r.request_id for r in store.pending_resyncs()] == ["r1"]
+    later = started + timedelta(minutes=20)
+    assert store.finish_resyncs(["r1"], token=token, requested_until=later) == 1
+    assert store.pending_resyncs() == []
