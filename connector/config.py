@@ -71,6 +71,14 @@ class Settings(BaseSettings):
         description="Share of the org's hourly report runs a pull may use; the rest of the "
         "hour stays with the customer's own people and dashboards.",
     )
+    resync_min_gap_minutes: int = Field(
+        default=15,
+        ge=0,
+        description="Minutes at least between two resyncs (full pulls) asked for by the CRM.",
+    )
+    resync_daily_cap: int = Field(
+        default=24, ge=0, description="Resyncs asked for by the CRM that may run in 24 hours."
+    )
 
     def resolved_database_url(self) -> str:
         """The store's URL: the configured one, or a SQLite file under `home`."""

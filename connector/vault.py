@@ -35,13 +35,19 @@ _FIX = "set CONNECTOR_SECRET_KEYS; generate one with `connector secrets generate
 def parse_key_ring(value: str | None, *, source: str = "CONNECTOR_SECRET_KEYS") -> list[str]:
     """Split a comma-separated key ring into keys, newest first; raise SecretError if unusable.
 
-    Each key must be a Fernet key (32 url-safe base64 bytes). Errors name the position of a
-    bad key, never the key itself.
+    Each key must be a Fernet key (32 url-safe base64 bytes); an empty entry ("a,,b", a
+    trailing comma) is an error too, not skipped. Errors name the position of a bad key,
+    never the key itself.
     """
-    keys = [part.strip() for part in (value or "").split(",") if part.strip()]
-    if not keys:
+    keys = [part.strip() for part in (value or "").split(",")]
+    if not any(keys):
         raise SecretError(f"no secret key ring: {source} is empty; {_FIX}")
     for position, key in enumerate(keys, start=1):
+        if not key:
+            raise SecretError(
+                f"key #{position} in {source} is empty; each entry must be a Fernet key "
+                f"(32 url-safe base64-encoded bytes, 44 characters); {_FIX}"
+            )
         register_secret(key)
         try:
             Fernet(key.encode("ascii"))

@@ -115,8 +115,14 @@ def serve(
     import uvicorn
 
     from connector.web import create_app
+    from connector.web.settings import load_web_settings
+    from connector.web.startup import check_bind, startup_line
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="warning")
+    settings = load_web_settings()
+    check_bind(host, settings)
+    app = create_app(web_settings=settings)
+    typer.echo(startup_line(host, port, settings), err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
 def webhook_secret(
@@ -124,10 +130,10 @@ def webhook_secret(
 ) -> None:
     """Print the customer's signed-webhook secret (derived from CONNECTOR_WEBHOOK_SECRET)."""
     from connector.store.base import check_customer_id
-    from connector.web.settings import WebSettings
+    from connector.web.settings import load_web_settings
     from connector.web.signing import customer_secret
 
-    master = WebSettings().webhook_secret
+    master = load_web_settings().webhook_secret
     if master is None:
         raise ConfigError("set CONNECTOR_WEBHOOK_SECRET first (a long random value)")
     typer.echo(customer_secret(master.get_secret_value(), check_customer_id(customer)))

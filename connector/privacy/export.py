@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from connector.errors import ConfigError
+from connector.localfiles import make_private_dir, open_private
 from connector.privacy.audit import build_audit_event
 from connector.privacy.subjects import Subject, matching_crm_ids
 from connector.store.connections import SECRET_COLUMNS
@@ -50,7 +51,7 @@ def write_jsonl(path: Path, rows: Iterable[Mapping[str, Any]]) -> tuple[int, str
     """Write `rows` as JSON Lines to `path`; returns (row count, SHA-256 of the bytes)."""
     digest = hashlib.sha256()
     count = 0
-    with path.open("wb") as handle:
+    with open_private(path) as handle:
         for row in rows:
             line = json.dumps(row, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
             handle.write(line)
@@ -71,7 +72,7 @@ def sha256_file(path: Path) -> str:
 def _prepare(out_dir: Path) -> None:
     if out_dir.exists() and any(out_dir.iterdir()):
         raise ConfigError(f"export directory {out_dir} is not empty; choose a new one")
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_private_dir(out_dir)
 
 
 def _export(
@@ -104,7 +105,8 @@ def _export(
             table_name(model): secret_columns(model) for model in models if secret_columns(model)
         },
     }
-    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    with open_private(out_dir / MANIFEST) as handle:
+        handle.write((json.dumps(manifest, indent=2) + "\n").encode("utf-8"))
     return manifest
 
 

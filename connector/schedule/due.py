@@ -8,6 +8,9 @@
 - After failures the next run waits at least an exponential back-off (5 min, 10, 20, ...
   capped at 6 h), and never less than the schedule's own next slot, so a broken org is not
   hammered. A pending resync of a failing customer also waits for that back-off.
+- A resync costs a full pull, so it is rationed (`ResyncPolicy`): at least `min_gap` after
+  the last one, and at most `daily_cap` in any 24 hours. A request that must wait stays
+  pending (requests coalesce in the store), and meanwhile the schedule runs as usual.
 
 Jitter is derived from the customer id and the slot (a hash), so it spreads customers
 evenly, stays the same when the plan is recomputed, and makes tables of tests possible.
@@ -29,6 +32,32 @@ Reason = Literal["resync", "schedule"]
 BASE_BACKOFF = timedelta(minutes=5)
 MAX_BACKOFF = timedelta(hours=6)
 RUNNABLE_STATUSES = frozenset({"active"})
+
+
+@dataclass(frozen=True)
+class ResyncPolicy:
+    """How often a customer's resync requests may cost a full pull."""
+
+    min_gap: timedelta = timedelta(minutes=15)
+    daily_cap: int = 24
+
+    @classmethod
+    def of(cls, settings: object) -> ResyncPolicy:
+        """The policy of the settings (`resync_min_gap_minutes`, `resync_daily_cap`)."""
+        default = cls()
+        minutes = getattr(settings, "resync_min_gap_minutes", None)
+        cap = getattr(settings, "resync_daily_cap", None)
+        return cls(
+            min_gap=default.min_gap if minutes is None else timedelta(minutes=minutes),
+            daily_cap=default.daily_cap if cap is None else cap,
+        )
+
+
+def resync_allowed(state: CustomerSchedule, now: datetime, policy: ResyncPolicy) -> bool:
+    """Whether a pending resync may run now: the gap has passed and the day's cap is not hit."""
+    if state.resyncs_last_day >= policy.daily_cap:
+        return False
+    return state.last_resync_at is None or now - state.last_resync_at >= policy.min_gap
 
 
 @dataclass(frozen=True)
@@ -104,11 +133,17 @@ def next_due_after_failure(
     return max(waits)
 
 
-def due_reason(state: CustomerSchedule, now: datetime) -> Reason | None:
+def due_reason(
+    state: CustomerSchedule, now: datetime, policy: ResyncPolicy | None = None
+) -> Reason | None:
     """Why the customer is due now ("resync" wins over "schedule"), or None if it is not."""
     if state.status not in RUNNABLE_STATUSES:
         return None
     time_has_come = state.next_due_at is None or state.next_due_at <= now
-    if state.pending_resyncs and (state.consecutive_failures == 0 or time_has_come):
+    if (
+        state.pending_resyncs
+        and (state.consecutive_failures == 0 or time_has_come)
+        and resync_allowed(state, now, policy or ResyncPolicy())
+    ):
         return "resync"
     return "schedule" if time_has_come else None

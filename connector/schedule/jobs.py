@@ -26,7 +26,14 @@ from connector.errors import AuthError, ConfigError, ConnectorError, CrmError, C
 from connector.fieldmap import FieldMap, load_field_map
 from connector.privacy.audit import record_audit
 from connector.runtime import connect_crm, suppression_check
-from connector.schedule.due import Reason, Rule, due_reason, next_due, next_due_after_failure
+from connector.schedule.due import (
+    Reason,
+    ResyncPolicy,
+    Rule,
+    due_reason,
+    next_due,
+    next_due_after_failure,
+)
 from connector.schedule.leases import DEFAULT_TTL, HeldLease, hold_lease
 from connector.store.leases import LeaseLost
 from connector.store.models import SyncRun, utcnow
@@ -101,7 +108,8 @@ def run_job(
     with hold_lease(store, ttl) as lease:
         if lease is None:
             return Outcome(customer_id, "busy")
-        reason = due_reason(store.schedule_state(), clock())
+        now = clock()
+        reason = due_reason(store.schedule_state(now), now, ResyncPolicy.of(settings))
         if reason is None:
             return Outcome(customer_id, "not_due")
         try:
@@ -140,7 +148,7 @@ def _run_due(
         outcome.status, outcome.error_code = "failed", _code(exc)
         _book_failure(store, lease, rule, started, exc)
         return outcome
-    store.finish_resyncs(request_ids, token=lease.token)
+    store.finish_resyncs(request_ids, token=lease.token, now=started, requested_until=started)
     store.save_schedule_state(
         token=lease.token,
         next_due_at=next_due(rule, store.customer_id, started),

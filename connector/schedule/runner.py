@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.fieldmap.loader import available_customers
-from connector.schedule.due import due_reason
+from connector.schedule.due import ResyncPolicy, due_reason
 from connector.schedule.executor import Executor, Job
 from connector.schedule.jobs import Outcome
 from connector.store.models import utcnow
@@ -51,10 +51,11 @@ def erasure_hook() -> Callable[..., list[Any]] | None:
 def plan_pass(engine: Engine, settings: Settings, now: datetime) -> list[Job]:
     """The connected customers with a field map that are due at `now`, with the reason."""
     mapped = set(available_customers(settings.field_maps_dir))
+    policy = ResyncPolicy.of(settings)
     return [
         Job(state.customer_id, reason)
-        for state in scheduled_customers(engine)
-        if state.customer_id in mapped and (reason := due_reason(state, now)) is not None
+        for state in scheduled_customers(engine, now)
+        if state.customer_id in mapped and (reason := due_reason(state, now, policy)) is not None
     ]
 
 

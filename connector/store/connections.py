@@ -121,6 +121,22 @@ class ConnectionsMixin(TenantStoreBase):
             customer.updated_at = utcnow()
             session.add(customer)
 
+    def drop_refused_tokens(self, refused_refresh_token_enc: str | None) -> bool:
+        """Delete the stored refresh and access tokens after the CRM refused the grant.
+
+        A compare-and-set on the refused (encrypted) refresh token: when another process
+        stored a new one meanwhile, nothing is deleted and False is returned.
+        """
+        with self.session() as session:
+            row = session.get(Connection, self.customer_id)
+            if row is None or row.refresh_token_enc != refused_refresh_token_enc:
+                return False
+            row.refresh_token_enc = None
+            row.access_token_enc = None
+            row.updated_at = utcnow()
+            session.add(row)
+            return True
+
     def re_encrypt_secrets(self, transform: Callable[[str, str], str]) -> dict[str, int]:
         """Replace each stored secret `v` of column `c` by `transform(c, v)`, in one transaction.
 

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import create_engine
 
 from connector.errors import ConfigError, ConnectorError, StoreError
+from connector.localfiles import make_private_dir, make_private_file
 from connector.store import models  # noqa: F401  (registers the tables)
 from connector.store.rls import (
     check_application_role,
@@ -52,7 +53,8 @@ def make_engine(url: str, *, tenant_key: str | None = None) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            make_private_dir(Path(parsed.database).parent)
+            make_private_file(Path(parsed.database))  # SQLite's -wal/-shm copy its mode
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

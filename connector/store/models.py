@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlmodel import Field, SQLModel
 
 #: The person fields a field map may fill. The prospects table has exactly these columns.
@@ -247,6 +247,15 @@ class ResyncRequest(TenantRow, table=True):
     """A resync asked for from the CRM (button, flow, webhook), waiting for the scheduler."""
 
     __tablename__ = "resync_requests"
+    __table_args__ = (
+        Index(
+            "uq_resync_requests_one_pending",
+            "customer_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
 
     request_id: str = Field(primary_key=True, max_length=64)
     source: str = Field(max_length=32)

@@ -168,11 +168,13 @@ def check_binding(conn: Connection) -> None:
         )
 
 
-def admin_rows(conn: Connection, function: str) -> list[Row[Any]]:
-    """The rows of one of the store's cross-customer SECURITY DEFINER functions."""
+def admin_rows(conn: Connection, function: str, **params: Any) -> list[Row[Any]]:
+    """The rows of one of the store's cross-customer SECURITY DEFINER functions, called with
+    `params` as named arguments."""
     if function not in ADMIN_FUNCTIONS:
         raise StoreError(f"unknown store function {function!r}")
-    return list(conn.execute(text(f"SELECT * FROM {function}()")))  # noqa: S608
+    arguments = ", ".join(f"{name} => :{name}" for name in params)
+    return list(conn.execute(text(f"SELECT * FROM {function}({arguments})"), params))  # noqa: S608
 
 
 #: The only cross-customer reads the application role may make (see migration 0002).

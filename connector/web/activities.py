@@ -30,12 +30,12 @@ MAX_BATCH = 1000
     tags=["activities"],
     summary="Queue call and email activities for write-back",
     status_code=202,
-    dependencies=[Depends(require_operator)],
 )
 async def post_activities(
     customer: str,
     request: Request,
     activities: Annotated[list[ActivityIn], Body(max_length=MAX_BATCH)],
+    actor: Annotated[str, Depends(require_operator)],
 ) -> JSONResponse:
     """Record up to 1,000 activities; answers what was created, updated or unchanged."""
     store = tenant_store(request, customer)
@@ -47,7 +47,7 @@ async def post_activities(
     check = await run_in_threadpool(suppression_check, store)
     result = await run_in_threadpool(record_activities, store, activities, check)
     await run_in_threadpool(
-        record_audit, store, "web:platform", "activities_import", {"count": len(activities)}
+        record_audit, store, actor, "activities_import", {"count": len(activities)}
     )
     return JSONResponse(
         {

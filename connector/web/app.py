@@ -1,7 +1,10 @@
 """The FastAPI app: resync hooks, operator status, metrics.
 
 `create_app()` builds it from the settings (the store's engine, the webhook secret);
-tests pass their own engine. Run it with `connector serve`.
+tests pass their own engine. Run it with `connector serve`. Every route sits behind the
+guards of `guard` (refusal log, rate limits, body limit). `/docs` and `/openapi.json` are
+off unless `CONNECTOR_DOCS=true`; `/docs` then loads its assets from a CDN, so keep it for
+development.
 """
 
 from __future__ import annotations
@@ -14,8 +17,9 @@ from sqlalchemy.engine import Engine
 from connector.config import Settings, get_settings
 from connector.store.engine import open_engine
 from connector.web import activities, hooks, problems, status
+from connector.web.guard import BodyLimit, RateLimit, RefusalLog
 from connector.web.metrics import Metrics
-from connector.web.settings import WebSettings
+from connector.web.settings import WebSettings, load_web_settings
 
 
 def create_app(
@@ -27,19 +31,31 @@ def create_app(
     if engine is None:
         settings = settings or get_settings()
         engine = open_engine(settings.resolved_database_url(), tenant_key=settings.tenant_key)
+    web_settings = web_settings or load_web_settings()
     app = FastAPI(
         title="connector",
         summary="Resync hooks for the CRM, and operator status.",
         version="0.1.0",
+        docs_url="/docs" if web_settings.docs else None,
+        redoc_url=None,
+        openapi_url="/openapi.json" if web_settings.docs else None,
     )
     app.state.engine = engine
-    app.state.web_settings = web_settings or WebSettings()
+    app.state.web_settings = web_settings
     app.state.metrics = Metrics()
     problems.install(app)
     app.include_router(hooks.router)
     app.include_router(status.router)
     app.include_router(activities.router)
+    # innermost: the body limit must see `receive` unwrapped by the counting middleware
+    app.add_middleware(BodyLimit, limit=web_settings.max_body_bytes)
     app.middleware("http")(_count_responses)
+    app.add_middleware(
+        RateLimit,
+        per_client=web_settings.client_limits(),
+        per_customer=web_settings.customer_limits(),
+    )
+    app.add_middleware(RefusalLog)
     return app
 
 

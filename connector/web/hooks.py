@@ -4,15 +4,21 @@ Both end the same way: a `ResyncRequest` recorded for the customer (once per req
 which the scheduler runs next, at most one sync at a time per customer.
 
 - `POST /hooks/salesforce/{customer}`: a SOAP outbound message. The sending org must be
-  the customer's connected org (first 15 characters of the id); each Notification Id is
-  recorded once, so Salesforce's redeliveries are acknowledged without a second request.
+  the customer's connected org (the full 18-character id); when `hook_allowed_networks` is
+  set, the sender's address must be in it (403). Each Notification Id is recorded once, so
+  Salesforce's redeliveries are acknowledged without a second request.
   Errors are SOAP faults (Salesforce shows them in its delivery status and redelivers).
 - `POST /hooks/{customer}/resync`: JSON signed with the customer's secret (see `signing`);
   forged or stale requests get 401, a replay of a seen signature 409.
+
+Requests coalesce in the store: while one is pending, more are acknowledged but add nothing,
+so a flood of messages costs one resync (which the scheduler also rations, `due`). Each
+accepted call is audited with its actor: `salesforce:<org id>` or `webhook:signed`.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import time
@@ -24,13 +30,16 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from connector.errors import PartitionViolation, StoreError
+from connector.privacy.audit import record_audit
 from connector.store.base import check_customer_id
+from connector.store.resync import ResyncOutcome
 from connector.store.tenant import TenantStore
+from connector.web.guard import BodyTooLarge, client_address
 from connector.web.metrics import Metrics
-from connector.web.problems import Problem
-from connector.web.settings import WebSettings
+from connector.web.problems import Problem, set_refusal
+from connector.web.settings import Network, WebSettings
 from connector.web.signing import SignatureError, customer_secret, verify
-from connector.web.soap import ACK, SoapError, fault, parse_outbound, same_org
+from connector.web.soap import ACK, SoapError, canonical_org_id, fault, parse_outbound, same_org
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["hooks"])
@@ -63,19 +72,12 @@ JSON_BODY = {
 }
 
 
-async def read_body(request: Request, limit: int) -> bytes:
-    """The request body, refusing more than `limit` bytes (413) without reading it all."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise Problem(413, f"the body is larger than {limit} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Problem(413, f"the body is larger than {limit} bytes")
-        chunks.append(chunk)
-    return b"".join(chunks)
+async def read_body(request: Request) -> bytes:
+    """The request body; the app's `BodyLimit` refuses (413) one over the limit as it streams."""
+    try:
+        return await request.body()
+    except BodyTooLarge as exc:
+        raise Problem(413, str(exc.detail)) from None
 
 
 async def in_store(request: Request, customer: str, work: Callable[[TenantStore], T]) -> T:
@@ -84,7 +86,19 @@ async def in_store(request: Request, customer: str, work: Callable[[TenantStore]
     return await run_in_threadpool(work, store)
 
 
-def _soap(status: int, message: str, metrics: Metrics) -> Response:
+def sender_allowed(address: str, networks: list[Network]) -> bool:
+    """Whether `address` may send outbound messages: anyone when `networks` is empty."""
+    if not networks:
+        return True
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in networks)
+
+
+def _soap(status: int, message: str, metrics: Metrics, request: Request) -> Response:
+    set_refusal(request.scope, message)
     metrics.inc("connector_hook_requests_total", hook="salesforce", outcome="refused")
     code = "Server" if status >= 500 else "Client"
     return Response(fault(message, code), status_code=status, media_type="text/xml")
@@ -100,37 +114,51 @@ async def outbound_message(customer: str, request: Request) -> Response:
     """Check the message's org, record each notification once, and acknowledge."""
     metrics: Metrics = request.app.state.metrics
     settings: WebSettings = request.app.state.web_settings
+    if not sender_allowed(client_address(request.scope), settings.hook_allowed_networks):
+        return _soap(403, "the sender's address is not allowed", metrics, request)
     try:
         check_customer_id(customer)
-        body = await read_body(request, settings.max_body_bytes)
+        body = await read_body(request)
         message = parse_outbound(body)
     except PartitionViolation:
-        return _soap(404, "no such customer", metrics)
+        return _soap(404, "no such customer", metrics, request)
     except Problem as exc:
-        return _soap(exc.status, exc.detail, metrics)
+        return _soap(exc.status, exc.detail, metrics, request)
     except SoapError as exc:
-        return _soap(400, str(exc), metrics)
+        return _soap(400, str(exc), metrics, request)
 
-    def record(store: TenantStore) -> tuple[int, int] | str:
+    def record(store: TenantStore) -> list[ResyncOutcome] | str:
         connection = store.get_connection()
         if connection is None:
             return "no such customer"
         if not same_org(connection.organization_id or "", message.organization_id):
             return "the message comes from an org this customer is not connected to"
-        new = sum(store.record_resync(n, "outbound_message") for n in message.notification_ids)
-        return new, len(message.notification_ids) - new
+        outcomes = store.record_resyncs(message.notification_ids, "outbound_message")
+        actor = f"salesforce:{canonical_org_id(message.organization_id)}"
+        record_audit(store, actor, "resync_requested", _tally(outcomes))
+        return outcomes
 
     try:
         result = await in_store(request, customer, record)
     except StoreError:
         log.error("customer %s: cannot record the outbound message (store error)", customer)
-        return _soap(503, "cannot record the request now; it will be redelivered", metrics)
+        return _soap(503, "cannot record the request now; it will be redelivered", metrics, request)
     if isinstance(result, str):
-        return _soap(404 if result.startswith("no such") else 403, result, metrics)
-    new, duplicates = result
-    _count(metrics, "salesforce", "outbound_message", new, duplicates)
-    log.info("customer %s: outbound message: %d new, %d redelivered", customer, new, duplicates)
+        return _soap(404 if result.startswith("no such") else 403, result, metrics, request)
+    tally = _tally(result)
+    _count(metrics, "salesforce", "outbound_message", tally)
+    log.info(
+        "customer %s: outbound message: %d recorded, %d coalesced, %d redelivered",
+        customer,
+        tally["recorded"],
+        tally["coalesced"],
+        tally["duplicate"],
+    )
     return Response(ACK, status_code=200, media_type="text/xml")
+
+
+def _tally(outcomes: list[ResyncOutcome]) -> dict[str, int]:
+    return {kind: outcomes.count(kind) for kind in ("recorded", "coalesced", "duplicate")}
 
 
 @router.post(
@@ -154,22 +182,26 @@ async def signed_resync(
             request, customer, settings, x_connector_timestamp, x_connector_signature
         )
 
-        def record(store: TenantStore) -> bool | None:
+        def record(store: TenantStore) -> ResyncOutcome | None:
             if store.get_connection() is None:
                 return None
-            return store.record_resync(request_id, "webhook")
+            outcome = store.record_resync(request_id, "webhook")
+            if outcome != "duplicate":
+                record_audit(store, "webhook:signed", "resync_requested", {"outcome": outcome})
+            return outcome
 
-        recorded = await in_store(request, customer, record)
-        if recorded is None:
+        outcome = await in_store(request, customer, record)
+        if outcome is None:
             raise Problem(404, "no such customer")
-        if not recorded:
+        if outcome == "duplicate":
             raise Problem(409, "this request was already received (replay refused)")
     except Problem:
         metrics.inc("connector_hook_requests_total", hook="webhook", outcome="refused")
         raise
-    _count(metrics, "webhook", "webhook", 1, 0)
-    log.info("customer %s: signed resync request recorded", customer)
-    return JSONResponse({"request_id": request_id, "status": "pending"}, status_code=202)
+    _count(metrics, "webhook", "webhook", _tally([outcome]))
+    log.info("customer %s: signed resync request %s", customer, outcome)
+    status = "pending" if outcome == "recorded" else "coalesced"
+    return JSONResponse({"request_id": request_id, "status": status}, status_code=202)
 
 
 async def _verified_request_id(
@@ -185,7 +217,7 @@ async def _verified_request_id(
         raise Problem(404, "no such customer") from None
     if settings.webhook_secret is None:
         raise Problem(503, "signed webhooks are not configured (CONNECTOR_WEBHOOK_SECRET)")
-    body = await read_body(request, settings.max_body_bytes)
+    body = await read_body(request)
     secret = customer_secret(settings.webhook_secret.get_secret_value(), customer)
     try:
         signed = verify(
@@ -207,8 +239,9 @@ def _check_json_object(body: bytes) -> dict[str, Any]:
     return payload
 
 
-def _count(metrics: Metrics, hook: str, source: str, new: int, duplicates: int) -> None:
-    outcome = "accepted" if new else "duplicate"
+def _count(metrics: Metrics, hook: str, source: str, tally: dict[str, int]) -> None:
+    new = tally["recorded"]
+    outcome = "accepted" if new else "coalesced" if tally["coalesced"] else "duplicate"
     metrics.inc("connector_hook_requests_total", hook=hook, outcome=outcome)
     if new:
         metrics.inc("connector_resync_requests_recorded_total", float(new), source=source)

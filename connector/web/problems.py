@@ -7,6 +7,7 @@ again); nothing a client sends turns into a 500. Details never carry secrets (`s
 from __future__ import annotations
 
 import logging
+from collections.abc import MutableMapping
 from http import HTTPStatus
 from typing import Any
 
@@ -43,22 +44,30 @@ def problem(status: int, detail: str, headers: dict[str, str] | None = None) -> 
     return JSONResponse(body, status_code=status, media_type=PROBLEM_TYPE, headers=headers)
 
 
-async def _on_problem(_request: Request, exc: Exception) -> JSONResponse:
+def set_refusal(scope: MutableMapping[str, Any], reason: str) -> None:
+    """Remember why a request is refused, for the refusal log line (`guard.RefusalLog`)."""
+    scope.setdefault("state", {})["refusal"] = scrub(reason)
+
+
+async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, Problem)
+    set_refusal(request.scope, exc.detail)
     return problem(exc.status, exc.detail, exc.headers)
 
 
-async def _on_http(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    set_refusal(request.scope, str(exc.detail))
     return problem(exc.status_code, str(exc.detail), getattr(exc, "headers", None))
 
 
-async def _on_validation(_request: Request, exc: Exception) -> JSONResponse:
+async def _on_validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
     where = "; ".join(
         f"{'.'.join(str(p) for p in error.get('loc', ()))}: {error.get('msg', 'invalid')}"
         for error in exc.errors()[:5]
     )
+    set_refusal(request.scope, "the request is invalid")
     return problem(422, where or "the request is invalid")
 
 

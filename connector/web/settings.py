@@ -4,12 +4,31 @@ Webhook secrets: one master secret, `CONNECTOR_WEBHOOK_SECRET`, from which each 
 own secret is derived (`signing.customer_secret`). Each customer's Salesforce admin gets only
 their own derived secret (`connector webhook-secret CUSTOMER`), so one leaked secret signs for
 one customer only, and nothing needs storing; rotating the master rotates them all.
+
+Secrets fail closed: a secret that is set must be at least `MIN_SECRET_LENGTH` characters,
+so an empty or short value is a configuration error (naming the variable), never a secret
+that anyone can guess. `load_web_settings` turns such a mistake into a `ConfigError`.
 """
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import ipaddress
+from typing import Annotated
+
+from limits import RateLimitItem, parse_many
+from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from connector.errors import ConfigError
+
+MIN_SECRET_LENGTH = 32
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _split_networks(value: object) -> object:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
 
 
 class WebSettings(BaseSettings):
@@ -20,13 +39,73 @@ class WebSettings(BaseSettings):
     )
 
     webhook_secret: SecretStr | None = Field(
-        default=None, description="Master secret the per-customer webhook secrets derive from."
+        default=None,
+        description="Master secret the per-customer webhook secrets derive from "
+        f"(at least {MIN_SECRET_LENGTH} characters).",
     )
     webhook_max_age: int = Field(
         default=300, gt=0, description="Seconds a signed webhook's timestamp stays acceptable."
     )
     operator_token: SecretStr | None = Field(
         default=None,
-        description="Bearer token required by /api/* and /metrics when set (open when unset).",
+        description=f"Bearer token (at least {MIN_SECRET_LENGTH} characters) required by /api/* "
+        "and /metrics; when unset, only loopback clients may call them.",
     )
-    max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest hook body read.")
+    max_body_bytes: int = Field(
+        default=1_000_000, gt=0, description="Largest request body read, on every route (413)."
+    )
+    hook_allowed_networks: Annotated[list[Network], NoDecode, BeforeValidator(_split_networks)] = (
+        Field(
+            default_factory=list,
+            description="Comma-separated CIDR list of addresses allowed to send outbound "
+            "messages (e.g. Salesforce's published ranges); empty: any address.",
+        )
+    )
+    rate_limit_client: str = Field(
+        default="120/minute", description="Requests one client address may make (limits syntax)."
+    )
+    rate_limit_customer: str = Field(
+        default="60/minute", description="Requests naming one customer (limits syntax)."
+    )
+    docs: bool = Field(default=False, description="Serve /docs and /openapi.json.")
+
+    @field_validator("webhook_secret", "operator_token")
+    @classmethod
+    def _long_enough(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().strip()) < MIN_SECRET_LENGTH:
+            raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters (or unset)")
+        return value
+
+    @field_validator("rate_limit_client", "rate_limit_customer")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        rate_limits(value)
+        return value
+
+    def client_limits(self) -> list[RateLimitItem]:
+        """The per-client rate limits."""
+        return rate_limits(self.rate_limit_client)
+
+    def customer_limits(self) -> list[RateLimitItem]:
+        """The per-customer rate limits."""
+        return rate_limits(self.rate_limit_customer)
+
+
+def rate_limits(text: str) -> list[RateLimitItem]:
+    """Parse a rate such as "120/minute" or "10/second;1000/hour"; ValueError if malformed."""
+    try:
+        return list(parse_many(text))
+    except ValueError:
+        raise ValueError(f"{text!r} is not a rate such as 120/minute") from None
+
+
+def load_web_settings() -> WebSettings:
+    """The web settings from the environment; ConfigError naming each bad variable."""
+    try:
+        return WebSettings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"CONNECTOR_{str(error['loc'][0]).upper()} {error['msg'].removeprefix('Value error, ')}"
+            for error in exc.errors()
+        )
+        raise ConfigError(f"invalid web settings: {problems}") from None

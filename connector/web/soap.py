@@ -16,6 +16,8 @@ from xml.sax.saxutils import escape
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
+from connector.crm.salesforce.ids import to_18
+
 SOAP_NS = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 SALESFORCE_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
@@ -80,9 +82,22 @@ def parse_outbound(body: bytes) -> OutboundMessage:
     return OutboundMessage(organization_id, ids)
 
 
+def canonical_org_id(org_id: str) -> str | None:
+    """The 18-character form of an org id, or None when it is not a consistent id.
+
+    A 15-character id gains its checksum suffix; an 18-character id must carry the suffix its
+    first 15 characters give (so a wrong suffix never passes for the org).
+    """
+    if not SALESFORCE_ID.match(org_id):
+        return None
+    full = to_18(org_id[:15])
+    return full if len(org_id) == 15 or org_id == full else None
+
+
 def same_org(expected: str, received: str) -> bool:
-    """Whether two org ids name the same org (15- and 18-character forms compare equal)."""
-    return len(expected) >= 15 and expected[:15] == received[:15]
+    """Whether two org ids name the same org, compared in full 18-character form."""
+    ours, theirs = canonical_org_id(expected), canonical_org_id(received)
+    return ours is not None and ours == theirs
 
 
 def _parse(body: bytes) -> Element:

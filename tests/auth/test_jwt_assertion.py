@@ -64,3 +64,15 @@ def test_a_public_key_is_refused_as_a_signing_key(key_pair: KeyPair) -> None:
 def test_unusable_key_files_are_refused_clearly(text: str) -> None:
     with pytest.raises(ConfigError, match="key"):
         load_private_key(text)
+
+
+@pytest.mark.parametrize(
+    "login_url", ["https://acme.lightning.force.com", "https://na1.salesforce.com"]
+)
+def test_given_an_unknown_login_host_then_the_audience_is_never_defaulted_to_production(
+    login_url: str,
+) -> None:
+    from connector.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"crm\.audience"):
+        default_audience(login_url)

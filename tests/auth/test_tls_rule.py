@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from connector.crm.salesforce.tls import check_crm_url, is_loopback_host
+from connector.crm.salesforce.tls import check_crm_url, check_instance_url, is_loopback_host
 from connector.errors import ConfigError
 
 
@@ -28,7 +28,10 @@ def test_plain_http_to_loopback_is_warned_about_once_per_process(
     [
         "https://login.salesforce.com",
         "https://acme.my.salesforce.com/",
-        "https://10.0.0.1:8443",
+        "https://acme--uat.sandbox.my.salesforce.com",
+        "https://test.salesforce.com",
+        "https://acme.lightning.force.com",
+        "https://LOGIN.Salesforce.com",
         "https://127.0.0.1:9443",
     ],
 )
@@ -96,3 +99,40 @@ def test_credentials_in_a_url_are_refused_without_echoing_them() -> None:
 )
 def test_loopback_hosts(host: str, loopback: bool) -> None:
     assert is_loopback_host(host) is loopback
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://169.254.169.254",
+        "https://10.0.0.1:8443",
+        "https://internal.corp",
+        "https://metadata.google.internal",
+        "https://salesforce.com.evil.example",
+        "https://evilsalesforce.com",
+        "https://login.salesforce.com@evil.example",
+    ],
+)
+def test_hosts_outside_salesforce_and_loopback_are_refused(url: str) -> None:
+    with pytest.raises(ConfigError):
+        check_crm_url(url, what="login URL")
+
+
+@pytest.mark.parametrize(
+    ("instance", "login", "allowed"),
+    [
+        ("https://acme.my.salesforce.com", "https://login.salesforce.com", True),
+        ("http://127.0.0.1:6379", "https://login.salesforce.com", False),
+        ("https://127.0.0.1:9443", "https://acme.my.salesforce.com", False),
+        ("https://169.254.169.254", "https://login.salesforce.com", False),
+        ("https://127.0.0.1:9443", "https://127.0.0.1:9443", True),  # the local sandbox
+    ],
+)
+def test_instance_url_from_the_token_endpoint_follows_the_same_rule_and_stays_in_its_zone(
+    instance: str, login: str, allowed: bool
+) -> None:
+    if allowed:
+        assert check_instance_url(instance, login) == instance
+    else:
+        with pytest.raises(ConfigError):
+            check_instance_url(instance, login)

@@ -171,6 +171,9 @@ def test_given_invalid_grant_on_refresh_then_the_customer_needs_a_reconnect(
     assert isinstance(customer, Customer)
     assert customer.status == "reconnect_needed"
     assert "expired access/refresh token" in (customer.status_reason or "")
+    saved = store.get_connection()
+    assert saved is not None
+    assert (saved.refresh_token_enc, saved.access_token_enc) == (None, None)  # dead tokens go
 
 
 def test_given_no_connection_then_the_token_source_says_how_to_connect(

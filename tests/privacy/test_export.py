@@ -96,3 +96,19 @@ def test_a_subject_export_holds_their_prospect_memberships_and_activities_only(
     assert "lovelace" not in json.dumps(manifest).lower()
     [event] = [e for e in store.audit_events() if e.action == "export"]
     assert "lovelace" not in (event.detail or "").lower()
+
+
+def test_given_open_umask_then_export_files_are_0600(engine: Engine, tmp_path: Path) -> None:
+    import os
+    import stat
+
+    store = seed_customer(engine, "acme")
+    previous = os.umask(0)
+    try:
+        export_customer(store, tmp_path / "out" / "x", "cli:ops")
+    finally:
+        os.umask(previous)
+    out = tmp_path / "out" / "x"
+    assert stat.S_IMODE(out.stat().st_mode) == 0o700
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in out.iterdir()}
+    assert modes and set(modes.values()) == {0o600}, modes

@@ -8,6 +8,7 @@ import pytest
 
 from connector.schedule.due import (
     MAX_BACKOFF,
+    ResyncPolicy,
     Rule,
     backoff,
     due_reason,
@@ -47,6 +48,36 @@ def test_given_customer_state_when_planning_then_due_reason_is(
     customer: CustomerSchedule, expected: str | None
 ) -> None:
     assert due_reason(customer, NOW) == expected
+
+
+LATER = NOW + timedelta(hours=1)
+
+
+@pytest.mark.parametrize(
+    ("customer", "expected"),
+    [
+        # the gap since the last resync has not passed: the request waits
+        (state(next_due_at=LATER, pending_resyncs=1, last_resync_at=NOW - 14 * MIN), None),
+        (state(next_due_at=LATER, pending_resyncs=1, last_resync_at=NOW - 15 * MIN), "resync"),
+        # meanwhile the schedule runs as usual (a plain, not full, pull)
+        (state(next_due_at=NOW, pending_resyncs=1, last_resync_at=NOW - MIN), "schedule"),
+        # the day's cap is reached: no more resyncs until the oldest leaves the window
+        (state(next_due_at=LATER, pending_resyncs=1, resyncs_last_day=24), None),
+        (state(next_due_at=LATER, pending_resyncs=1, resyncs_last_day=23), "resync"),
+    ],
+)
+def test_given_recent_resyncs_when_planning_then_the_policy_rations_them(
+    customer: CustomerSchedule, expected: str | None
+) -> None:
+    assert due_reason(customer, NOW, ResyncPolicy()) == expected
+
+
+def test_resync_policy_is_read_from_the_settings() -> None:
+    from connector.config import Settings
+
+    settings = Settings(resync_min_gap_minutes=60, resync_daily_cap=3)
+    assert ResyncPolicy.of(settings) == ResyncPolicy(timedelta(hours=1), 3)
+    assert ResyncPolicy.of(Settings()) == ResyncPolicy(timedelta(minutes=15), 24)
 
 
 @pytest.mark.parametrize(

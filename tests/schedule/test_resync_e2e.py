@@ -12,12 +12,16 @@ import time
 import requests
 from pydantic import SecretStr
 
+from connector.config import get_settings
+from connector.schedule.executor import InlineExecutor
+from connector.schedule.runner import run_pass
 from connector.store.models import SyncRun
 from connector.web import create_app
 from connector.web.settings import WebSettings
 from connector.web.signing import customer_secret, sign
 from tests.e2e.conftest import Customer, Sandbox
 from tests.helpers.servers import run_connector, serve_in_thread
+from tests.web.soap_samples import outbound_message
 
 CONTACT = "003000000000001AAA"
 MASTER = "e2e-master-secret-0123456789abcdef"
@@ -89,3 +93,38 @@ def test_given_signed_webhook_over_http_then_scheduler_runs_a_resync(
     assert result.returncode == 0, result.stderr
     (run,) = resync_pulls(demo)
     assert run.status == "succeeded"
+
+
+def flood(base_url: str, org_id: str, messages: int = 50, per_message: int = 100) -> None:
+    """`messages` outbound messages of `per_message` new Notification Ids each."""
+    for message in range(messages):
+        ids = tuple(f"04l{message:06d}{n:06d}AAA" for n in range(per_message))
+        body = outbound_message(org_id=org_id, notification_ids=ids)
+        response = requests.post(f"{base_url}/hooks/salesforce/demo", data=body, timeout=30)
+        assert response.status_code == 200, response.text
+
+
+def test_given_a_flood_of_outbound_messages_then_one_resync_and_one_pull_of_api_usage(
+    box: Sandbox, demo: Customer, store_url: str
+) -> None:
+    engine = demo.store.engine
+    settings = get_settings()
+    org_id = demo.store.get_connection().organization_id  # type: ignore[union-attr]
+    assert org_id
+    used_before = box.org.api_usage
+    app = create_app(engine, web_settings=WebSettings(rate_limit_client="1000/minute"))
+    with serve_in_thread(app) as base_url:
+        flood(base_url, org_id)
+        assert len(demo.store.pending_resyncs()) == 1
+
+        report = run_pass(engine, settings, InlineExecutor(engine, settings))
+        assert [job.reason for job in report.due] == ["resync"]
+        (run,) = resync_pulls(demo)
+        assert box.org.api_usage - used_before == run.api_calls > 0
+
+        flood(base_url, org_id, messages=5)  # within the minimum gap: waits, pending
+        assert len(demo.store.pending_resyncs()) == 1
+        again = run_pass(engine, settings, InlineExecutor(engine, settings))
+        assert "resync" not in [job.reason for job in again.due]
+    assert len(resync_pulls(demo)) == 1
+    assert box.org.api_usage - used_before == run.api_calls

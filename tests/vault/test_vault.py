@@ -115,3 +115,15 @@ def test_the_environment_ring_wins_over_a_local_key_file(tmp_path: Path) -> None
 def test_the_vault_repr_shows_no_key() -> None:
     key = Vault.generate_key()
     assert key not in repr(Vault([key]))
+
+
+@pytest.mark.parametrize("ring", ["{k},", ",{k}", "{k},,{k}", "{k}, "])
+def test_parse_key_ring_refuses_an_empty_entry_naming_its_position_and_the_minimum(
+    ring: str,
+) -> None:
+    key = Vault.generate_key()
+    with pytest.raises(SecretError) as caught:
+        parse_key_ring(ring.format(k=key))
+    message = str(caught.value)
+    assert "is empty" in message and "CONNECTOR_SECRET_KEYS" in message
+    assert "32 url-safe base64-encoded bytes" in message and key not in message

@@ -13,8 +13,9 @@ from connector.store.models import Connection
 from connector.web import create_app
 from connector.web.settings import WebSettings
 
-ORG_ID = "00D5g000004XXXXEAA"
+ORG_ID = "00D5g000004XXXXEA4"
 MASTER_SECRET = "test-master-secret-0123456789abcdef"
+LOOPBACK = ("127.0.0.1", 50000)
 
 
 def connect_customer(engine: Engine, customer: str = "acme", org: str | None = ORG_ID) -> None:
@@ -42,4 +43,4 @@ def app(sqlite_engine: Engine, web_settings: WebSettings) -> FastAPI:
 
 @pytest.fixture
 def client(app: FastAPI) -> TestClient:
-    return TestClient(app, raise_server_exceptions=False)
+    return TestClient(app, raise_server_exceptions=False, client=LOOPBACK)

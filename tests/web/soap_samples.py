@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-ORG_ID = "00D5g000004XXXXEAA"
+ORG_ID = "00D5g000004XXXXEA4"
 
 
 def outbound_message(

@@ -80,3 +80,36 @@ def test_activities_about_a_forgotten_person_are_dropped(
     assert response.status_code == 202
     assert response.json()["suppressed"] == 1
     assert store.count(Activity) == 0
+
+
+def test_the_audit_trail_names_the_operator_token_that_posted(sqlite_engine: Engine) -> None:
+    from pydantic import SecretStr
+
+    from connector.web import create_app
+    from connector.web.settings import WebSettings
+    from connector.web.status import token_fingerprint
+    from tests.web.conftest import LOOPBACK, connect_customer
+
+    token = "platform-token-" + "5" * 32
+    connect_customer(sqlite_engine)
+    settings = WebSettings(operator_token=SecretStr(token))
+    client = TestClient(create_app(sqlite_engine, web_settings=settings), client=LOOPBACK)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.post(
+        "/api/customers/acme/activities", json=[ACTIVITY], headers=headers
+    ).is_success
+    (event,) = [
+        e
+        for e in TenantStore(sqlite_engine, "acme").audit_events()
+        if e.action == "activities_import"
+    ]
+    assert event.actor == f"operator:{token_fingerprint(token)}"
+    assert token not in event.actor and event.actor != "web:platform"
+
+
+def test_without_a_token_the_audit_trail_names_a_loopback_operator(
+    client: TestClient, sqlite_engine: Engine
+) -> None:
+    client.post("/api/customers/acme/activities", json=[ACTIVITY])
+    actors = {e.actor for e in TenantStore(sqlite_engine, "acme").audit_events()}
+    assert "operator:loopback" in actors and "web:platform" not in actors

@@ -200,3 +200,58 @@ def test_given_no_webhook_secret_configured_then_503(sqlite_engine: Engine) -> N
     client = TestClient(create_app(sqlite_engine, web_settings=WebSettings()))
     response = client.post("/hooks/acme/resync", content=BODY, headers=signed_headers(BODY))
     assert response.status_code == 503
+
+
+# floods, allowed senders and actors ------------------------------------------------------
+
+
+def notification_ids(message: int) -> tuple[str, ...]:
+    return tuple(f"04l5g{message:05d}{n:05d}AAA" for n in range(100))
+
+
+def test_given_a_flood_of_outbound_messages_then_one_pending_resync(
+    client: TestClient, sqlite_engine: Engine
+) -> None:
+    for message in range(50):
+        body = outbound_message(notification_ids=notification_ids(message))
+        assert client.post("/hooks/salesforce/acme", content=body).status_code == 200
+    assert pending(sqlite_engine) == [notification_ids(0)[0]]
+
+
+def test_given_a_pending_resync_then_a_signed_webhook_is_coalesced_into_it(
+    client: TestClient, sqlite_engine: Engine
+) -> None:
+    assert client.post("/hooks/salesforce/acme", content=outbound_message()).status_code == 200
+    response = client.post("/hooks/acme/resync", content=BODY, headers=signed_headers(BODY))
+    assert response.status_code == 202 and response.json()["status"] == "coalesced"
+    assert pending(sqlite_engine) == ["04l5g00000XXXXXAAA"]
+
+
+def test_hooks_are_audited_with_the_sending_org_or_the_webhook_as_actor(
+    client: TestClient, sqlite_engine: Engine
+) -> None:
+    client.post("/hooks/salesforce/acme", content=outbound_message(org_id=ORG_ID[:15]))
+    client.post("/hooks/acme/resync", content=BODY, headers=signed_headers(BODY))
+    events = TenantStore(sqlite_engine, "acme").audit_events()
+    assert {(e.actor, e.action) for e in events} == {
+        (f"salesforce:{ORG_ID}", "resync_requested"),
+        ("webhook:signed", "resync_requested"),
+    }
+
+
+def test_given_allowed_networks_then_outbound_messages_from_elsewhere_are_refused(
+    sqlite_engine: Engine,
+) -> None:
+    from connector.web import create_app
+    from connector.web.settings import WebSettings
+
+    connect_customer(sqlite_engine)
+    settings = WebSettings(hook_allowed_networks="13.108.0.0/14, 2a01:111::/32")  # type: ignore[arg-type]
+    app = create_app(sqlite_engine, web_settings=settings)
+    outside = TestClient(app, client=("203.0.113.7", 1))
+    response = outside.post("/hooks/salesforce/acme", content=outbound_message())
+    assert response.status_code == 403 and is_fault(response.content)
+    assert pending(sqlite_engine) == []
+    inside = TestClient(app, client=("13.110.1.2", 1))
+    assert inside.post("/hooks/salesforce/acme", content=outbound_message()).status_code == 200
+    assert pending(sqlite_engine) == ["04l5g00000XXXXXAAA"]

@@ -57,15 +57,19 @@ def test_given_bad_or_hostile_body_then_parse_refuses(body: bytes, words: str) -
 @pytest.mark.parametrize(
     ("expected", "received", "same"),
     [
-        ("00D5g000004XXXXEAA", "00D5g000004XXXXEAA", True),
-        ("00D5g000004XXXXEAA", "00D5g000004XXXX", True),
-        ("00D5g000004XXXX", "00D5g000004XXXXEAA", True),
-        ("00D5g000004XXXXEAA", "00D5g000004xxxxEAA", False),  # 15-char ids are case-sensitive
-        ("00D5g000004XXXXEAA", "00D5g000004YYYYEAA", False),
-        ("", "00D5g000004XXXXEAA", False),
+        ("00D5g000004XXXXEA4", "00D5g000004XXXXEA4", True),
+        ("00D5g000004XXXXEA4", "00D5g000004XXXX", True),
+        ("00D5g000004XXXX", "00D5g000004XXXXEA4", True),
+        ("00D5g000004XXXXEA4", "00D5g000004xxxxEAA", False),  # 15-char ids are case-sensitive
+        ("00D5g000004XXXXEA4", "00D5g000004YYYYEA4", False),
+        # the same first 15 characters with a suffix that does not match them: refused
+        ("00D5g000004XXXXEA4", "00D5g000004XXXXEAA", False),
+        ("00D5g000004XXXXEA4", "00D5g000004XXXXZZZ", False),
+        ("00D5g000004XXXXEAA", "00D5g000004XXXXEAA", False),  # an inconsistent stored id
+        ("", "00D5g000004XXXXEA4", False),
     ],
 )
-def test_org_ids_compare_on_their_first_15_characters(
+def test_org_ids_compare_in_their_full_18_character_form(
     expected: str, received: str, same: bool
 ) -> None:
     assert same_org(expected, received) is same

@@ -60,12 +60,12 @@ def test_bad_query_is_a_422_problem_not_a_500(client: TestClient) -> None:
 
 
 def test_given_operator_token_then_api_and_metrics_require_it(sqlite_engine: Engine) -> None:
-    settings = WebSettings(operator_token=SecretStr("operator-token-123"))
+    settings = WebSettings(operator_token=SecretStr("operator-token-0123456789abcdef0123456789"))
     client = TestClient(create_app(sqlite_engine, web_settings=settings))
     TenantStore(sqlite_engine, "acme").ensure_customer()
     assert client.get("/api/customers/acme/runs").status_code == 401
     assert client.get("/metrics").status_code == 401
-    good = {"Authorization": "Bearer operator-token-123"}
+    good = {"Authorization": "Bearer operator-token-0123456789abcdef0123456789"}
     assert client.get("/api/customers/acme/runs", headers=good).status_code == 200
     assert client.get("/metrics", headers=good).status_code == 200
     assert client.get("/healthz").status_code == 200  # probes need no token

@@ -12,10 +12,12 @@ from connector.web.signing import customer_secret
 def test_webhook_secret_prints_the_customers_derived_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("CONNECTOR_WEBHOOK_SECRET", "master-secret-for-the-cli-test")
+    monkeypatch.setenv("CONNECTOR_WEBHOOK_SECRET", "master-secret-for-the-cli-test-0123456789")
     result = CliRunner().invoke(app, ["webhook-secret", "acme"])
     assert result.exit_code == 0
-    assert result.output.strip() == customer_secret("master-secret-for-the-cli-test", "acme")
+    assert result.output.strip() == customer_secret(
+        "master-secret-for-the-cli-test-0123456789", "acme"
+    )
 
 
 def test_webhook_secret_without_master_secret_says_what_to_set() -> None:

@@ -35,7 +35,9 @@ def default_audience(login_url: str) -> str:
     """The `aud` Salesforce expects for assertions posted to `login_url`.
 
     test.salesforce.com and sandbox My Domains (`….sandbox.my.salesforce.com`) use the sandbox
-    audience; a loopback sandbox uses its own URL; everything else the production audience.
+    audience; login.salesforce.com and production My Domains (`….my.salesforce.com`) the
+    production one; a loopback sandbox its own URL. Any other host raises ConfigError asking
+    for `crm.audience`: an assertion is never addressed to production by default.
     """
     url = check_crm_url(login_url, what="login URL")
     host = (urlsplit(url).hostname or "").lower()
@@ -43,7 +45,12 @@ def default_audience(login_url: str) -> str:
         return url
     if host == "test.salesforce.com" or host.endswith(".sandbox.my.salesforce.com"):
         return SANDBOX_AUDIENCE
-    return PRODUCTION_AUDIENCE
+    if host == "login.salesforce.com" or host.endswith(".my.salesforce.com"):
+        return PRODUCTION_AUDIENCE
+    raise ConfigError(
+        f"cannot tell the JWT audience for login host {host!r}; set crm.audience in the field "
+        f"map ({PRODUCTION_AUDIENCE} or {SANDBOX_AUDIENCE})"
+    )
 
 
 def load_private_key(pem: str) -> RSAKey:

@@ -1,4 +1,10 @@
-"""The TLS rule for CRM URLs: `https://` always; plain `http://` only for loopback hosts.
+"""The rule for CRM URLs: `https://` to a Salesforce host; plain `http://` only for loopback.
+
+Hosts: Salesforce's own domains (`salesforce.com` and `force.com` and their subdomains:
+login, test, My Domains such as `acme.my.salesforce.com`, sandbox My Domains under
+`sandbox.my.salesforce.com`, instance hosts) and loopback (the local sandbox). Any other
+host, including IP literals such as 169.254.169.254 and internal names, is refused: the
+connector never sends credentials anywhere else.
 
 Loopback means `localhost`, `127.0.0.0/8` or `::1`: the local sandbox. Accepting such a URL
 logs a WARNING, so a plain-text connection never goes unnoticed. The rule applies to every URL
@@ -21,6 +27,14 @@ log = logging.getLogger(__name__)
 
 #: The loopback plain-http URLs already warned about in this process.
 _WARNED_PLAIN_HTTP: set[str] = set()
+
+SALESFORCE_DOMAINS = ("salesforce.com", "force.com")
+
+
+def is_salesforce_host(host: str) -> bool:
+    """True for a Salesforce domain or one of its subdomains (case-insensitive)."""
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in SALESFORCE_DOMAINS)
 
 
 def is_loopback_url(url: str) -> bool:
@@ -56,4 +70,26 @@ def check_crm_url(url: str, *, what: str = "CRM URL") -> str:
             log.warning(
                 "%s %s uses plain http: allowed only because the host is loopback", what, text
             )
+
+        log.warning("%s %s uses plain http: allowed only because the host is loopback", what, text)
+    elif not (is_salesforce_host(host) or is_loopback_host(host)):
+        raise ConfigError(
+            f"{what} host {host!r} is not a Salesforce host (*.salesforce.com, *.force.com) "
+            "nor loopback; credentials are sent to Salesforce only"
+        )
     return text.rstrip("/")
+
+
+def check_instance_url(instance_url: str, login_url: str) -> str:
+    """`check_crm_url` for the token endpoint's `instance_url`, which must also stay in its zone.
+
+    A loopback instance is accepted only from a loopback login host (the local sandbox), so
+    a token answer cannot point API calls at a local service such as http://127.0.0.1:6379.
+    """
+    url = check_crm_url(instance_url, what="instance URL")
+    if is_loopback_url(url) and not is_loopback_url(login_url):
+        raise ConfigError(
+            f"the token endpoint of {urlsplit(login_url).hostname!r} named a loopback instance "
+            "URL; refused"
+        )
+    return url

@@ -21,7 +21,7 @@ import requests
 
 from connector.crm.salesforce.network import network_problem
 from connector.crm.salesforce.oauth_errors import is_transient, to_auth_error
-from connector.crm.salesforce.tls import check_crm_url
+from connector.crm.salesforce.tls import check_crm_url, check_instance_url
 from connector.errors import AuthError, CrmTransient, register_secret, scrub
 
 log = logging.getLogger(__name__)
@@ -62,10 +62,11 @@ def parse_identity_url(url: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-def parse_token_response(payload: Mapping[str, Any]) -> TokenResponse:
+def parse_token_response(payload: Mapping[str, Any], login_url: str) -> TokenResponse:
     """A `TokenResponse` from the token endpoint's JSON; AuthError if it holds no token.
 
-    Registers the tokens as secrets and checks `instance_url` against the TLS rule.
+    Registers the tokens as secrets and checks `instance_url` against the host rule
+    (`tls.check_instance_url`: a loopback instance only from a loopback login host).
     """
     access_token = payload.get("access_token")
     instance_url = payload.get("instance_url")
@@ -78,7 +79,7 @@ def parse_token_response(payload: Mapping[str, Any]) -> TokenResponse:
         raise AuthError("the token endpoint answered without an instance_url", code="no_token")
     return TokenResponse(
         access_token=access_token,
-        instance_url=check_crm_url(instance_url, what="instance URL"),
+        instance_url=check_instance_url(instance_url, login_url),
         identity_url=payload.get("id"),
         refresh_token=refresh_token,
         scope=payload.get("scope"),
@@ -145,7 +146,7 @@ def request_token(
         payload = response.json()
     except ValueError:
         raise AuthError("the token endpoint answered with something other than JSON") from None
-    token = parse_token_response(payload)
+    token = parse_token_response(payload, login_url)
     log.info("obtained an access token (%s) for %s", form.get("grant_type"), customer or "-")
     return token
 

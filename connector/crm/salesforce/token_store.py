@@ -9,7 +9,8 @@ Refreshing is serialized per customer: a process-wide lock per (database, custom
 re-read of the connection, so a token stored meanwhile by another thread or process is reused
 rather than refreshed again. With refresh-token rotation the new refresh token is saved in the
 same transaction as the new access token, before the access token is returned. When Salesforce
-answers `invalid_grant` the customer is marked `reconnect_needed` and AuthError is raised; if
+answers `invalid_grant` the refused tokens are deleted (a compare-and-set on the refresh
+token), the customer is marked `reconnect_needed` and AuthError is raised; if
 the refresh token changed in the store meanwhile (another process rotated it first), the
 other process's access token is used instead.
 
@@ -55,6 +56,8 @@ class ConnectionStore(Protocol):
     ) -> Connection: ...
 
     def mark_reconnect_needed(self, reason: str) -> None: ...
+
+    def drop_refused_tokens(self, refused_refresh_token_enc: str | None) -> bool: ...
 
 
 def refresh_lock(store: ConnectionStore) -> threading.Lock:
@@ -225,6 +228,9 @@ class StoredTokenSource:
             log.info("another process rotated the refresh token of %s first", self.customer_id)
             return self._remember(stored, current.instance_url)
         reason = f"Salesforce refused the {used.auth} grant: {exc.args[0]}"
+        if self._store.drop_refused_tokens(used.refresh_token_enc):
+            log.info("customer %s: deleted the tokens Salesforce refused", self.customer_id)
+        self._token = None
         self._store.mark_reconnect_needed(reason)
         log.warning("customer %s needs a reconnect: %s", self.customer_id, reason)
         raise AuthError(
