@@ -119,12 +119,17 @@ def pull(
         run = store.start_run("pull", trigger=options.trigger, full=options.full)
     base_calls = run.api_calls
 
+    def stamp_run() -> dict[str, Any]:
+        """The run's status and API usage as of now (saved with each page)."""
+        _stamp(run, crm, base_calls)
+        return {name: getattr(run, name) for name in _STAMPED}
+
     def checkpoint_run() -> None:
         _stamp(run, crm, base_calls)
         store.save_run(run, options.fence)
 
     try:
-        _pull_reports(fm, store, crm, run, options, checkpoint_run)
+        _pull_reports(fm, store, crm, run, options, stamp_run)
     except Exception as exc:
         run.status = "stopped" if isinstance(exc, CrmRateLimited | CrmTransient) else "failed"
         run.error_code = getattr(exc, "code", None) or type(exc).__name__
@@ -141,6 +146,8 @@ def pull(
 
 #: Runs that ended this way are continued from their checkpoints by the next pull.
 RESUMABLE = frozenset({"running", "stopped"})
+#: Run columns rewritten with every page, besides its counters.
+_STAMPED = ("status", "api_calls", "api_used", "api_limit")
 
 
 def _stamp(run: SyncRun, crm: CrmAdapter, base_calls: int) -> None:
@@ -155,7 +162,7 @@ def _pull_reports(
     crm: CrmAdapter,
     run: SyncRun,
     options: PullOptions,
-    checkpoint_run: Callable[[], None],
+    stamp_run: Callable[[], dict[str, Any]],
 ) -> None:
     reports = plan_reports(fm, crm)
     store.upsert_call_lists((as_listing(r) for r in reports), options.fence)
@@ -171,7 +178,7 @@ def _pull_reports(
         if checkpoint is not None and checkpoint.done:
             continue
         try:
-            _pull_report(fm, store, crm, run, options, report, checkpoint, checkpoint_run)
+            _pull_report(fm, store, crm, run, options, report, checkpoint, stamp_run)
         except CrmRejected as exc:  # this report's own trouble: read the others first
             log.warning(
                 "customer %s: report %s failed: %s", fm.customer, report.developer_name, exc.code
@@ -197,14 +204,13 @@ def _pull_report(
     options: PullOptions,
     report: ReportRef,
     checkpoint: Checkpoint | None,
-    checkpoint_run: Callable[[], None],
+    stamp_run: Callable[[], dict[str, Any]],
 ) -> None:
     after = checkpoint.last_key if checkpoint else None
     rows_read = checkpoint.rows_read if checkpoint else 0
     for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm), after):
         rows_read += len(page.rows)
-        _save_page(fm, store, run, report, page, after, rows_read, options)
-        checkpoint_run()
+        _save_page(fm, store, run, report, page, after, rows_read, options, stamp_run())
         options.observer.page_saved(report, rows_read, page.total)
         after = page.cursor
     options.observer.report_finished(report, store.finish_call_list(report.id, options.fence))
@@ -219,16 +225,18 @@ def _save_page(
     after: str | None,
     rows_read: int,
     options: PullOptions,
+    run_values: Mapping[str, Any],
 ) -> None:
     mapped: list[tuple[str, Mapping[str, str | None]]] = []
     rejects: list[tuple[str, str]] = []
+    suppressed = 0
     for row in page.rows:
         result = apply_map(fm, row)
         if isinstance(result, Reject):
             rejects.append((result.crm_id or "(no id)", "; ".join(result.reasons)))
             continue
         if options.suppressed is not None and options.suppressed(result.crm_id, result.fields):
-            run.suppressed += 1
+            suppressed += 1
             continue
         mapped.append((result.crm_id, result.fields))
     outcome = store.save_page(
@@ -239,12 +247,10 @@ def _save_page(
         cursor=page.cursor,
         done=page.done,
         rows_read=rows_read,
+        page_rows=len(page.rows),
         mapped=mapped,
         rejects=rejects,
+        suppressed=suppressed,
+        run_values=run_values,
     )
-    run.rows_read += len(page.rows)
-    run.prospects_written += outcome.written
-    run.prospects_unchanged += outcome.unchanged
-    run.memberships_added += outcome.members_added
-    run.memberships_removed += outcome.members_removed
-    run.rejected += outcome.rejected
+    outcome.count_into(run)  # the stored run gained the same counts with the page

@@ -137,6 +137,51 @@ def test_request_limit_exceeded_stops_the_run_without_hammering(
     assert small.store.list_runs()[0].status == "stopped"
 
 
+class Killed(BaseException):
+    """The process dying: nothing after it runs, not even a `finally` that writes."""
+
+
+class DiesAfterPages(TenantStore):
+    """A store whose process dies right after its `pages`-th page transaction commits."""
+
+    def __init__(self, engine: Engine, customer: str, pages: int) -> None:
+        super().__init__(engine, customer)
+        self.pages_left = pages
+        self.dead = False
+
+    def session(self, fence: int | None = None):  # type: ignore[no-untyped-def]
+        if self.dead:
+            raise Killed
+        return super().session(fence)
+
+    def save_page(self, **kwargs):  # type: ignore[no-untyped-def]
+        outcome = super().save_page(**kwargs)
+        self.pages_left -= 1
+        if self.pages_left == 0:
+            self.dead = True
+            raise Killed
+        return outcome
+
+
+def test_given_a_crash_right_after_a_page_commits_then_the_resumed_run_counts_every_row(
+    small: Customer, fresh_sandbox: Sandbox, sqlite_engine: Engine
+) -> None:
+    dying = DiesAfterPages(sqlite_engine, "demo", pages=2)
+    with pytest.raises(Killed):
+        pull(small.fm, dying, small.crm())
+    killed = small.store.unfinished_run("pull")
+    assert killed is not None and killed.status == "running"
+
+    resumed = pull(small.fm, small.store, small.crm())
+    clean = pull(small.fm, small.store, small.crm(), PullOptions(full=True))
+
+    assert resumed.run_id == killed.run_id and resumed.status == "succeeded"
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+    assert resumed.rows_read == clean.rows_read
+    assert resumed.memberships_added == small.store.count(Membership)
+    assert resumed.prospects_written + resumed.prospects_unchanged >= small.store.count(Prospect)
+
+
 @pytest.mark.slow
 def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     fresh_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
