@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from sqlalchemy.engine import Engine
 from connector.crm.salesforce.session import ApiBudget
 from connector.errors import CrmRateLimited, CrmRejected
 from connector.sandbox import FaultRule
+from connector.schedule.leases import hold_lease
 from connector.store import TenantStore, make_engine
-from connector.store.models import Checkpoint, Membership, Prospect
+from connector.store.leases import db_time
+from connector.store.models import Checkpoint, Membership, Prospect, utcnow
 from connector.sync.pull import PullOptions, pull
 from tests.conftest import REPO
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
@@ -198,7 +201,7 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
         [FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=400)]
     )
 
-    env = {k: v for k, v in os.environ.items()}
+    env = {**os.environ, "CONNECTOR_LEASE_TTL": "30"}
     child = subprocess.Popen(
         [sys.executable, "-m", "connector", "sync", "demo", "--no-progress"],
         cwd=REPO,
@@ -211,6 +214,9 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     while time.monotonic() < deadline and store.count(Checkpoint) < 2:
         assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
         time.sleep(0.05)
+    held = store.current_lease()
+    assert held is not None and held.expires_at is not None
+    assert db_time(held.expires_at) < utcnow() + timedelta(seconds=60), "CONNECTOR_LEASE_TTL"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=10)
     killed_run = store.unfinished_run("pull")
@@ -219,7 +225,9 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     assert partial > 0
 
     fresh_sandbox.org.clear_faults()
-    run = pull(customer.fm, store, customer.crm())
+    with hold_lease(store) as lease:  # the killed holder is gone: no wait for its expiry
+        assert lease is not None
+        run = pull(customer.fm, store, customer.crm(), PullOptions(fence=lease.token))
 
     assert run.run_id == killed_run.run_id
     assert run.status == "succeeded"
