@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +29,14 @@ from connector.store.models import (
     Membership,
     Prospect,
     RejectedRow,
+    Suppression,
     SyncRun,
     utcnow,
 )
+from connector.store.subjects_lock import lock_subjects
+
+#: Given the suppression hashes inside a page's transaction: the crm ids to leave out.
+Screen = Callable[[frozenset[str]], Collection[str]]
 
 
 def row_hash(fields: Mapping[str, str | None]) -> str:
@@ -260,6 +265,7 @@ class PullRowsMixin(TenantStoreBase):
         page_rows: int | None = None,
         suppressed: int = 0,
         run_values: Mapping[str, Any] | None = None,
+        screen: Screen | None = None,
         fence: int | None = None,
     ) -> PageOutcome:
         """Save one page of mapped rows, its checkpoint and the run's counters in one transaction.
@@ -272,12 +278,24 @@ class PullRowsMixin(TenantStoreBase):
         keep are removed. The run `run_id` gains the page's counts in the same transaction,
         so a crash can never leave a saved page uncounted (or a counted page unsaved);
         `run_values` are other run columns (API usage) written with them.
+
+        `screen` gets the customer's suppression hashes as they are inside this transaction
+        and names the crm ids among `mapped` to leave out (people forgotten since `mapped` was
+        filtered). Forgetting serialises with this transaction (`lock_subjects`), so a
+        forgotten person is never written after their forget committed.
         """
         if page_rows is None:
             page_rows = len(mapped) + len(rejects) + suppressed
         until = None if done else cursor
-        keep_ids = [crm_id for crm_id, _ in mapped]
         with self.session(fence) as session:
+            lock_subjects(session, self.customer_id, exclusive=False)
+            if screen is not None:
+                hashes = frozenset(session.exec(select(Suppression.subject_hash)))
+                dropped = set(screen(hashes))
+                kept = [(crm_id, row) for crm_id, row in mapped if crm_id not in dropped]
+                suppressed += len(mapped) - len(kept)
+                mapped = kept
+            keep_ids = [crm_id for crm_id, _ in mapped]
             written, unchanged = self._write_prospects(session, run_id, mapped)
             added, removed = self._reconcile_members(
                 session, run_id, report_id, after, until, keep_ids

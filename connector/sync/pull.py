@@ -30,11 +30,9 @@ from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
 from connector.store.tenant import TenantStore
+from connector.sync.screen import Screen, Suppressions
 
 log = logging.getLogger(__name__)
-
-#: Decides whether a mapped row belongs to a forgotten person: (crm id, fields) -> skip?
-SuppressionCheck = Callable[[str, Mapping[str, Any]], bool]
 
 
 class PullObserver(Protocol):
@@ -62,7 +60,7 @@ class _SilentObserver:
 class PullOptions:
     trigger: str = "manual"
     full: bool = False  # ignore an unfinished run's checkpoints and read everything anew
-    suppressed: SuppressionCheck | None = None
+    suppressed: Suppressions | None = None  # forgotten people, checked again in each page
     observer: PullObserver = field(default_factory=_SilentObserver)
     fence: int | None = None  # the lease's fencing token: writes commit only while it holds
 
@@ -208,9 +206,10 @@ def _pull_report(
 ) -> None:
     after = checkpoint.last_key if checkpoint else None
     rows_read = checkpoint.rows_read if checkpoint else 0
+    screen = None if options.suppressed is None else Screen(options.suppressed)
     for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm), after):
         rows_read += len(page.rows)
-        _save_page(fm, store, run, report, page, after, rows_read, options, stamp_run())
+        _save_page(fm, store, run, report, page, after, rows_read, options, stamp_run(), screen)
         options.observer.page_saved(report, rows_read, page.total)
         after = page.cursor
     options.observer.report_finished(report, store.finish_call_list(report.id, options.fence))
@@ -226,6 +225,7 @@ def _save_page(
     rows_read: int,
     options: PullOptions,
     run_values: Mapping[str, Any],
+    screen: Screen | None,
 ) -> None:
     mapped: list[tuple[str, Mapping[str, str | None]]] = []
     rejects: list[tuple[str, str]] = []
@@ -235,7 +235,7 @@ def _save_page(
         if isinstance(result, Reject):
             rejects.append((result.crm_id or "(no id)", "; ".join(result.reasons)))
             continue
-        if options.suppressed is not None and options.suppressed(result.crm_id, result.fields):
+        if screen is not None and screen.skips(result.crm_id, result.fields):
             suppressed += 1
             continue
         mapped.append((result.crm_id, result.fields))
@@ -252,5 +252,6 @@ def _save_page(
         rejects=rejects,
         suppressed=suppressed,
         run_values=run_values,
+        screen=None if screen is None else lambda hashes: screen.recheck(mapped, hashes),
     )
     outcome.count_into(run)  # the stored run gained the same counts with the page
