@@ -16,7 +16,7 @@ from connector.crm.salesforce.token_store import StoredTokenSource
 from connector.errors import AuthError, ConfigError
 from connector.fieldmap import FieldMap
 from connector.store.tenant import TenantStore
-from connector.sync.pull import SuppressionCheck
+from connector.sync.screen import Suppressions
 from connector.vault import Vault
 
 
@@ -67,7 +67,7 @@ def connect_crm(
     return SalesforceAdapter(session, report_run_share=settings.report_run_share, poll_sleep=sleep)
 
 
-def suppression_check(store: TenantStore) -> SuppressionCheck | None:
+def suppression_check(store: TenantStore) -> Suppressions | None:
     """The customer's forgotten-person filter for pulls (None when nobody was forgotten)."""
     from connector.privacy.suppression import suppression_check as load
 

@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 from connector.config import get_settings
+from connector.schedule.settings import get_schedule_settings
 from connector.store import make_engine, migrate
 from connector.store.engine import normalize_url
 from tests.helpers.stores import forget_owner, owner_of, register_owner
@@ -51,8 +52,10 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     monkeypatch.setenv("CONNECTOR_HOME", str(tmp_path / "home"))
     monkeypatch.setenv("CONNECTOR_FIELD_MAPS_DIR", str(REPO / "field_maps"))
     get_settings.cache_clear()
+    get_schedule_settings.cache_clear()
     yield
     get_settings.cache_clear()
+    get_schedule_settings.cache_clear()
 
 
 def migrate_store(engine: Engine) -> Engine:

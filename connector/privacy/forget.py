@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from connector.privacy.audit import build_audit_event
 from connector.privacy.subjects import Subject, matching_crm_ids, normalize_crm_id
 from connector.privacy.suppression import SuppressionKeys, load_suppression_keys
+from connector.store.privacy_rows import ContactRow, ForgetPlan
 from connector.store.tenant import TenantStore
 
 log = logging.getLogger(__name__)
@@ -47,25 +48,34 @@ def forget_subject(
     """
     if keys is None:
         keys = load_suppression_keys(create_local=store.engine.dialect.name == "sqlite")
-    rows = store.contact_rows()
-    crm_ids = matching_crm_ids(subject, rows, region)
-    prospects = sum(1 for row in rows if row["crm_id"] in crm_ids)
-    suppressions = {(keys.hash(subject), subject.kind)}
-    suppressions |= {
-        (keys.hash(Subject("crm_id", normalize_crm_id(crm_id) or crm_id)), "crm_id")
-        for crm_id in crm_ids
-    }
-    audit = build_audit_event(
-        store.customer_id,
-        actor,
-        "forget",
-        {"kind": subject.kind, "prospects": prospects, "hashes": len(suppressions)},
-    )
-    deleted = store.forget_rows(sorted(crm_ids), sorted(suppressions), audit)
+
+    matched: list[int] = []  # prospect rows the plan matched, known once it has run
+
+    def plan(rows: list[ContactRow]) -> ForgetPlan:
+        crm_ids = matching_crm_ids(subject, rows, region)
+        suppressions = {(keys.hash(subject), subject.kind)}
+        suppressions |= {
+            (keys.hash(Subject("crm_id", normalize_crm_id(crm_id) or crm_id)), "crm_id")
+            for crm_id in crm_ids
+        }
+        prospects = sum(1 for row in rows if row["crm_id"] in crm_ids)
+        matched.append(prospects)
+        audit = build_audit_event(
+            store.customer_id,
+            actor,
+            "forget",
+            {"kind": subject.kind, "prospects": prospects, "hashes": len(suppressions)},
+        )
+        return ForgetPlan(sorted(crm_ids), sorted(suppressions), audit)
+
+    # the rows are matched inside the forget's own transaction, under the people lock, so a
+    # sync's page committed meanwhile is matched too and none can commit before the forget
+    done = store.forget_rows(plan)
+    prospects = matched[-1]
     log.info(
         "customer %s: forgot a subject by %s (%d prospect rows)",
         store.customer_id,
         subject.kind,
         prospects,
     )
-    return ForgetOutcome(subject.kind, prospects, deleted, len(suppressions))
+    return ForgetOutcome(subject.kind, prospects, done.deleted, len(done.plan.suppressions))

@@ -39,7 +39,6 @@ from connector.errors import ConfigError, register_secret
 from connector.localfiles import create_private_file
 from connector.privacy.settings import PrivacySettings
 from connector.privacy.subjects import Subject, row_subjects
-from connector.sync.pull import SuppressionCheck
 
 log = logging.getLogger(__name__)
 
@@ -155,8 +154,19 @@ class SuppressionList:
             return False
         return any(self.matches(subject) for subject in row_subjects(crm_id, fields))
 
+    def as_of(self, hashes: frozenset[str]) -> SuppressionList:
+        """The list `hashes` (stored since this one was loaded), with keys to match them.
 
-def suppression_check(store: HashSource, keys: SuppressionKeys | None = None) -> SuppressionCheck:
+        `self` when the hashes are the same. Raises ConfigError when the list is not empty
+        and no key is configured.
+        """
+        if hashes == self.hashes:
+            return self
+        keys = self.keys if self.keys is not None or not hashes else load_suppression_keys()
+        return SuppressionList(hashes, keys)
+
+
+def suppression_check(store: HashSource, keys: SuppressionKeys | None = None) -> SuppressionList:
     """The customer's suppression check for `pull`: loads the hashes once, matches fast.
 
     It matches a row's CRM id, normalized email and E.164 phones. Raises ConfigError when the

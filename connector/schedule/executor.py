@@ -18,7 +18,6 @@ from sqlalchemy.engine import Engine
 from connector.config import Settings
 from connector.schedule.due import Reason
 from connector.schedule.jobs import Outcome, run_job
-from connector.schedule.leases import DEFAULT_TTL
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ class InlineExecutor:
         self,
         engine: Engine,
         settings: Settings,
-        ttl: timedelta = DEFAULT_TTL,
+        ttl: timedelta | None = None,
         job: Callable[..., Outcome] = run_job,
     ) -> None:
         self.engine = engine

@@ -34,7 +34,7 @@ from connector.schedule.due import (
     next_due,
     next_due_after_failure,
 )
-from connector.schedule.leases import DEFAULT_TTL, HeldLease, hold_lease
+from connector.schedule.leases import HeldLease, hold_lease
 from connector.store.leases import LeaseLost
 from connector.store.models import SyncRun, utcnow
 from connector.store.tenant import TenantStore
@@ -96,13 +96,14 @@ def run_job(
     settings: Settings,
     customer_id: str,
     *,
-    ttl: timedelta = DEFAULT_TTL,
+    ttl: timedelta | None = None,
     clock: Callable[[], datetime] = utcnow,
 ) -> Outcome:
     """Sync one customer if it is due, under its lease; never two at once per customer.
 
-    Returns the outcome; sync failures are recorded (on the run and in the schedule state
-    with back-off), not raised. Raises StoreError only when the store itself fails.
+    `ttl` is the lease's time to live (default CONNECTOR_LEASE_TTL). Returns the outcome;
+    sync failures are recorded (on the run and in the schedule state with back-off), not
+    raised. Raises StoreError only when the store itself fails.
     """
     store = TenantStore(engine, customer_id)
     with hold_lease(store, ttl) as lease:

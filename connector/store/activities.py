@@ -1,10 +1,15 @@
 """Store operations of the activity outbox: record, select for push, mark results, requeue.
 
-An activity row is its content (kind, prospect, time, outcome, ...) plus outbox state
-(`push_status` pending | pushed | failed). Recording identical content again changes
-nothing; changed content puts the row back to pending so the next push updates the Task.
-Results of one CRM call are marked in one transaction, and only on rows whose content is
-still what was sent: an activity changed while its push was in flight stays pending.
+An activity row is its content (kind, prospect, time, outcome, ...), a content `version`,
+plus outbox state (`push_status` pending | pushed | failed). Recording identical content
+again changes nothing; changed content bumps the version and puts the row back to pending so
+the next push updates the Task.
+
+Recording and pushing never lock a row across the CRM call; both write by compare-and-set
+instead. A push marks a result only on a row whose version (and outbox state) is still the
+one it read and sent, so an activity changed while its push was in flight stays pending and
+is sent again. Recording changes a row only if it is still as it was read, and otherwise
+reads again, so a push that marked the row meanwhile cannot hide the new content.
 """
 
 from __future__ import annotations
@@ -14,9 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
 from connector.crm.base import UpsertResult
+from connector.errors import StoreError
 from connector.store.base import TenantStoreBase
 from connector.store.models import Activity, utcnow
 
@@ -32,7 +39,13 @@ CONTENT_FIELDS: tuple[str, ...] = (
 )
 #: A record that keeps failing transiently is parked after this many attempts.
 MAX_TRANSIENT_ATTEMPTS = 10
+#: Times recording reads again after a row changed under it before giving up.
+MAX_RECORD_TRIES = 20
 _CHUNK = 500
+
+
+class _RowMoved(Exception):
+    """A row changed between this transaction's read and its write: read again."""
 
 
 @dataclass(frozen=True)
@@ -82,9 +95,22 @@ class ActivitiesMixin(TenantStoreBase):
         """Insert or update activities (store column values keyed by `activity_id`).
 
         All of `items` are written in one transaction; a repeated id within `items` counts
-        once, the last one winning.
+        once, the last one winning. A row that changed between the read and the write (a
+        push marked it) makes the transaction start over. Raises StoreError when the store
+        fails, or when rows keep changing under it.
         """
         latest = {str(item["activity_id"]): dict(item) for item in items}
+        for _ in range(MAX_RECORD_TRIES):
+            try:
+                return self._record_once(latest)
+            except _RowMoved:
+                continue
+        raise StoreError(
+            "activities kept changing while they were recorded; nothing was stored, try again",
+            customer=self.customer_id,
+        )
+
+    def _record_once(self, latest: Mapping[str, Mapping[str, Any]]) -> RecordResult:
         counts = {"created": 0, "updated": 0, "requeued": 0, "unchanged": 0}
         with self.session() as session:
             known = self._load(session, list(latest))
@@ -96,23 +122,27 @@ class ActivitiesMixin(TenantStoreBase):
                 elif content_of(row) == content_of(fields):
                     counts["unchanged"] += 1
                 else:
-                    counts[self._revise(row, fields)] += 1
-                    session.add(row)
+                    counter, values = revision_of(row, fields)
+                    if not self._compare_and_set(session, row, values):
+                        raise _RowMoved
+                    counts[counter] += 1
         return RecordResult(**counts)
 
-    @staticmethod
-    def _revise(row: Activity, fields: Mapping[str, Any]) -> str:
-        """Apply changed content to `row`; returns which counter the change belongs to."""
-        was_pending = row.push_status == "pending"
-        for name in CONTENT_FIELDS:
-            setattr(row, name, fields.get(name))
-        if was_pending:
-            return "updated"
-        row.push_status = "pending"
-        row.attempts = 0
-        row.error_code = None
-        row.error_message = None
-        return "requeued"
+    def _compare_and_set(self, session: Session, row: Activity, values: dict[str, Any]) -> bool:
+        """Write `values` to `row` only if its version and outbox state are still as read."""
+        result = session.execute(
+            update(Activity)
+            .where(
+                col(Activity.customer_id) == self.customer_id,
+                col(Activity.activity_id) == row.activity_id,
+                col(Activity.version) == row.version,
+                col(Activity.push_status) == row.push_status,
+                col(Activity.attempts) == row.attempts,
+            )
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
 
     def _load(self, session: Session, activity_ids: Sequence[str]) -> dict[str, Activity]:
         found: dict[str, Activity] = {}
@@ -152,7 +182,8 @@ class ActivitiesMixin(TenantStoreBase):
 
         Success -> pushed with the Task id; a transient failure -> still pending, one more
         attempt (parked once `MAX_TRANSIENT_ATTEMPTS` is reached); any other failure ->
-        failed ("parked") with the CRM's code and message.
+        failed ("parked") with the CRM's code and message. Each row is written by
+        compare-and-set on the version that was sent: a row changed since is left pending.
         """
         by_id = {result.external_id: result for result in results}
         counts = {"pushed": 0, "created": 0, "failed": 0, "retry": 0, "skipped": 0}
@@ -162,13 +193,16 @@ class ActivitiesMixin(TenantStoreBase):
             for activity in sent:
                 row = current.get(activity.activity_id)
                 result = by_id.get(activity.activity_id)
-                if row is None or result is None or content_of(row) != content_of(activity):
+                if row is None or result is None or not _still_as_sent(row, activity):
                     counts["skipped"] += 1
                     continue
-                counts[_apply_result(row, result, now)] += 1
+                counter, values = result_values(row, result, now)
+                if not self._compare_and_set(session, row, values):
+                    counts["skipped"] += 1  # changed since the read just now: stays pending
+                    continue
+                counts[counter] += 1
                 if result.success and result.created:
                     counts["created"] += 1
-                session.add(row)
         return MarkOutcome(**counts)
 
     # operators ------------------------------------------------------------------------
@@ -211,19 +245,44 @@ class ActivitiesMixin(TenantStoreBase):
             return {status: int(n) for status, n in session.exec(stmt)}
 
 
-def _apply_result(row: Activity, result: UpsertResult, now: datetime) -> str:
-    """Update one outbox row from its upsert result; returns the counter to bump."""
-    row.attempts += 1
+def _still_as_sent(row: Activity, sent: Activity) -> bool:
+    """Whether `row` still holds the content version that was sent, waiting for its result."""
+    return row.version == sent.version and row.push_status == "pending"
+
+
+def revision_of(row: Activity, fields: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The column values that put changed content `fields` on `row`, and its counter.
+
+    The version grows; the row is pending again. A row that was still waiting keeps its
+    attempts ("updated"); one that was pushed or parked starts over ("requeued").
+    """
+    values: dict[str, Any] = {name: fields.get(name) for name in CONTENT_FIELDS}
+    values["version"] = row.version + 1
+    values["push_status"] = "pending"
+    if row.push_status == "pending":
+        return "updated", values
+    values.update(attempts=0, error_code=None, error_message=None)
+    return "requeued", values
+
+
+def result_values(row: Activity, result: UpsertResult, now: datetime) -> tuple[str, dict[str, Any]]:
+    """The column values one upsert result gives `row`, and the counter to bump."""
+    attempts = row.attempts + 1
     if result.success:
-        row.push_status = "pushed"
-        row.crm_task_id = result.crm_id or row.crm_task_id
-        row.pushed_at = now
-        row.error_code = None
-        row.error_message = None
-        return "pushed"
-    row.error_code = (result.error_code or "UNKNOWN_ERROR")[:64]
-    row.error_message = result.error_message or "the CRM gave no message"
-    if result.transient and row.attempts < MAX_TRANSIENT_ATTEMPTS:
-        return "retry"
-    row.push_status = "failed"
-    return "failed"
+        return "pushed", {
+            "attempts": attempts,
+            "push_status": "pushed",
+            "crm_task_id": result.crm_id or row.crm_task_id,
+            "pushed_at": now,
+            "error_code": None,
+            "error_message": None,
+        }
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "error_code": (result.error_code or "UNKNOWN_ERROR")[:64],
+        "error_message": result.error_message or "the CRM gave no message",
+    }
+    if result.transient and attempts < MAX_TRANSIENT_ATTEMPTS:
+        return "retry", values
+    values["push_status"] = "failed"
+    return "failed", values

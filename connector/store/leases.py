@@ -5,7 +5,7 @@ one atomic statement, on SQLite and PostgreSQL alike:
 
     INSERT INTO leases (...) VALUES (me, token 1, expiry)
     ON CONFLICT (customer_id) DO UPDATE SET holder = me, token = token + 1, expiry
-    WHERE expires_at IS NULL OR expires_at < now OR holder = me
+    WHERE expires_at IS NULL OR expires_at < now OR holder = me [OR holder = a gone one]
     RETURNING token
 
 so of any number of racing workers exactly one gets a row back. The token grows with every
@@ -45,12 +45,19 @@ class LeasesMixin(TenantStoreBase):
     """The customer's sync lease: acquire, renew, release, and fenced writes."""
 
     def acquire_lease(
-        self, holder: str, ttl: timedelta, *, now: datetime | None = None
+        self,
+        holder: str,
+        ttl: timedelta,
+        *,
+        now: datetime | None = None,
+        replacing: str | None = None,
     ) -> int | None:
         """Take the lease for `ttl` if it is free, expired, or already ours.
 
-        Returns the new fencing token, or None when another holder has a live lease.
-        Raises StoreError when the database fails.
+        With `replacing`, also when that holder (one the caller knows to be gone) still has
+        it, so nobody who took the lease meanwhile is displaced. Returns the new fencing
+        token, or None when another holder has a live lease. Raises StoreError when the
+        database fails.
         """
         now = db_time(now or utcnow())
         table = Lease.__table__  # type: ignore[attr-defined]
@@ -58,12 +65,13 @@ class LeasesMixin(TenantStoreBase):
         stmt = dialect.insert(table).values(
             customer_id=self.customer_id, holder=holder, token=1, expires_at=now + ttl
         )
+        free = [table.c.expires_at.is_(None), table.c.expires_at < now, table.c.holder == holder]
+        if replacing is not None:
+            free.append(table.c.holder == replacing)
         stmt = stmt.on_conflict_do_update(
             index_elements=["customer_id"],
             set_={"holder": holder, "token": table.c.token + 1, "expires_at": now + ttl},
-            where=or_(
-                table.c.expires_at.is_(None), table.c.expires_at < now, table.c.holder == holder
-            ),
+            where=or_(*free),
         ).returning(table.c.token)
         with self.session() as session:
             return session.execute(stmt).scalar_one_or_none()

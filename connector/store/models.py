@@ -202,6 +202,8 @@ class Activity(TenantRow, table=True):
     duration_seconds: int | None = None
     outcome: str | None = None
     subject: str | None = None
+    # grows with every change of content: a push marks only the version it sent
+    version: int = Field(default=1, sa_column_kwargs={"server_default": "1"})
     push_status: str = Field(default="pending", max_length=16)  # pending | pushed | failed
     crm_task_id: str | None = Field(default=None, max_length=18)
     attempts: int = 0

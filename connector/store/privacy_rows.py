@@ -1,14 +1,16 @@
 """Store operations of the privacy package: subject rows, suppressions, audit, retention.
 
 Everything here runs inside the customer's partition (`TenantStoreBase.session()`). A
-forget deletes the subject's rows, records the suppression hashes and the audit event in
-one transaction, so a subject is never half forgotten. The store never sees a forgotten
-identifier in plain text: callers pass keyed hashes.
+forget finds the subject's rows, deletes them, records the suppression hashes and the audit
+event in one transaction, so a subject is never half forgotten; that transaction holds the
+customer's people lock (`subjects_lock`), so no page of a running sync writes in between.
+The store never sees a forgotten identifier in plain text: callers pass keyed hashes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -27,6 +29,7 @@ from connector.store.models import (
     Suppression,
     TenantRow,
 )
+from connector.store.subjects_lock import lock_subjects
 
 #: The tables holding rows about one prospect, and the column naming the prospect's CRM id.
 SUBJECT_TABLES: dict[type[TenantRow], str] = {
@@ -38,6 +41,26 @@ SUBJECT_TABLES: dict[type[TenantRow], str] = {
 #: Forgetting also drops resume cursors that are the person's id (the report is re-read).
 FORGET_TABLES: dict[type[TenantRow], str] = {**SUBJECT_TABLES, Checkpoint: "last_key"}
 _CHUNK = 500
+
+#: A prospect's identifiers a subject is matched on: crm_id, email, phone, mobile_phone.
+ContactRow = dict[str, str | None]
+
+
+@dataclass(frozen=True)
+class ForgetPlan:
+    """Whom a forget removes (crm ids), the (hash, kind) suppressions it adds, its audit."""
+
+    crm_ids: Sequence[str]
+    suppressions: Sequence[tuple[str, str]]
+    audit: AuditEvent
+
+
+@dataclass(frozen=True)
+class ForgetResult:
+    """The plan a forget carried out and the rows it deleted per table name."""
+
+    plan: ForgetPlan
+    deleted: dict[str, int]
 
 
 def _chunks(values: Sequence[str]) -> Iterator[Sequence[str]]:
@@ -60,14 +83,18 @@ class PrivacyMixin(TenantStoreBase):
 
     # subjects -------------------------------------------------------------------------
 
-    def contact_rows(self) -> list[dict[str, str | None]]:
+    def contact_rows(self) -> list[ContactRow]:
         """(crm_id, email, phone, mobile_phone) of every prospect, to match a subject against."""
-        stmt = select(Prospect.crm_id, Prospect.email, Prospect.phone, Prospect.mobile_phone)
         with self.session() as session:
-            return [
-                {"crm_id": crm_id, "email": email, "phone": phone, "mobile_phone": mobile}
-                for crm_id, email, phone, mobile in session.exec(stmt)
-            ]
+            return self._contact_rows(session)
+
+    @staticmethod
+    def _contact_rows(session: Session) -> list[ContactRow]:
+        stmt = select(Prospect.crm_id, Prospect.email, Prospect.phone, Prospect.mobile_phone)
+        return [
+            {"crm_id": crm_id, "email": email, "phone": phone, "mobile_phone": mobile}
+            for crm_id, email, phone, mobile in session.exec(stmt)
+        ]
 
     def iter_rows(
         self,
@@ -95,20 +122,20 @@ class PrivacyMixin(TenantStoreBase):
             for row in session.exec(stmt.execution_options(yield_per=1000)):
                 yield row.model_dump(mode="json", exclude=skip)
 
-    def forget_rows(
-        self,
-        crm_ids: Sequence[str],
-        suppressions: Sequence[tuple[str, str]],
-        audit: AuditEvent,
-    ) -> dict[str, int]:
-        """Delete every row about `crm_ids`, add the (hash, kind) suppressions and `audit`.
+    def forget_rows(self, plan_for: Callable[[list[ContactRow]], ForgetPlan]) -> ForgetResult:
+        """Forget whom `plan_for` names, given every prospect's contact row, in one transaction.
 
-        One transaction. Returns rows deleted per table name.
+        The transaction first takes the customer's people lock, then reads the contact rows,
+        so the plan sees every page a sync has committed and no page commits until the
+        forget has. Deletes every row about the plan's crm ids, adds its (hash, kind)
+        suppressions and its audit event. Returns the plan and rows deleted per table name.
         """
         deleted = {table_name(model): 0 for model in FORGET_TABLES}
         with self.session() as session:
+            lock_subjects(session, self.customer_id, exclusive=True)
+            plan = plan_for(self._contact_rows(session))
             for model, column in FORGET_TABLES.items():
-                for batch in _chunks(sorted(set(crm_ids))):
+                for batch in _chunks(sorted(set(plan.crm_ids))):
                     result = session.execute(
                         delete(model).where(col(getattr(model, column)).in_(batch))
                     )
@@ -116,11 +143,11 @@ class PrivacyMixin(TenantStoreBase):
             self.upsert(
                 session,
                 Suppression,
-                [{"subject_hash": digest, "kind": kind} for digest, kind in suppressions],
+                [{"subject_hash": digest, "kind": kind} for digest, kind in plan.suppressions],
                 keys=["subject_hash"],
             )
-            session.add(audit)
-        return deleted
+            session.add(plan.audit)
+        return ForgetResult(plan, deleted)
 
     # suppressions ---------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Store operations of a pull: call lists, prospects, memberships, runs and checkpoints.
 
-A page of report rows is saved in one transaction together with its checkpoint, so a killed
-sync resumes exactly after the last saved page. Pages arrive in id order, so each page also
+A page of report rows is saved in one transaction together with its checkpoint and the run's
+counters, so a killed sync resumes exactly after the last saved page and its run counts every
+row once. Pages arrive in id order, so each page also
 reconciles the call list over the id range it covers: members in that range that the page no
 longer holds are removed. Unchanged prospects are not written at all (their hash matches).
 """
@@ -11,11 +12,11 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import collate, delete, exists, func
+from sqlalchemy import collate, delete, exists, func, update
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
@@ -28,9 +29,14 @@ from connector.store.models import (
     Membership,
     Prospect,
     RejectedRow,
+    Suppression,
     SyncRun,
     utcnow,
 )
+from connector.store.subjects_lock import lock_subjects
+
+#: Given the suppression hashes inside a page's transaction: the crm ids to leave out.
+Screen = Callable[[frozenset[str]], Collection[str]]
 
 
 def row_hash(fields: Mapping[str, str | None]) -> str:
@@ -41,13 +47,32 @@ def row_hash(fields: Mapping[str, str | None]) -> str:
 
 @dataclass(frozen=True)
 class PageOutcome:
-    """What saving one page changed."""
+    """What saving one page changed (`rows`: report rows the page held)."""
 
+    rows: int
     written: int
     unchanged: int
     members_added: int
     members_removed: int
     rejected: int
+    suppressed: int
+
+    def counters(self) -> dict[str, int]:
+        """The run counters this page adds to, by `SyncRun` column."""
+        return {
+            "rows_read": self.rows,
+            "prospects_written": self.written,
+            "prospects_unchanged": self.unchanged,
+            "memberships_added": self.members_added,
+            "memberships_removed": self.members_removed,
+            "rejected": self.rejected,
+            "suppressed": self.suppressed,
+        }
+
+    def count_into(self, run: SyncRun) -> None:
+        """Add this page to the counters of `run` (the in-memory copy of the stored run)."""
+        for name, value in self.counters().items():
+            setattr(run, name, getattr(run, name) + value)
 
 
 @dataclass(frozen=True)
@@ -237,17 +262,40 @@ class PullRowsMixin(TenantStoreBase):
         rows_read: int,
         mapped: Sequence[tuple[str, Mapping[str, str | None]]],
         rejects: Sequence[tuple[str, str]],
+        page_rows: int | None = None,
+        suppressed: int = 0,
+        run_values: Mapping[str, Any] | None = None,
+        screen: Screen | None = None,
         fence: int | None = None,
     ) -> PageOutcome:
-        """Save one page of mapped rows and its checkpoint in a single transaction.
+        """Save one page of mapped rows, its checkpoint and the run's counters in one transaction.
 
         `mapped` holds (crm id, store fields) of the rows to keep; `rejects` (crm id, reason)
-        of the rows refused. The page covers ids in (`after`, `cursor`], or (`after`, ∞) when
-        `done`; members of the call list in that range that the page does not keep are removed.
+        of the rows refused; `page_rows` and `suppressed` how many rows the page held and how
+        many of them were skipped as forgotten (`page_rows` defaults to all of them). The page
+        covers ids in (`after`, `cursor`], or
+        (`after`, ∞) when `done`; members of the call list in that range that the page does not
+        keep are removed. The run `run_id` gains the page's counts in the same transaction,
+        so a crash can never leave a saved page uncounted (or a counted page unsaved);
+        `run_values` are other run columns (API usage) written with them.
+
+        `screen` gets the customer's suppression hashes as they are inside this transaction
+        and names the crm ids among `mapped` to leave out (people forgotten since `mapped` was
+        filtered). Forgetting serialises with this transaction (`lock_subjects`), so a
+        forgotten person is never written after their forget committed.
         """
+        if page_rows is None:
+            page_rows = len(mapped) + len(rejects) + suppressed
         until = None if done else cursor
-        keep_ids = [crm_id for crm_id, _ in mapped]
         with self.session(fence) as session:
+            lock_subjects(session, self.customer_id, exclusive=False)
+            if screen is not None:
+                hashes = frozenset(session.exec(select(Suppression.subject_hash)))
+                dropped = set(screen(hashes))
+                kept = [(crm_id, row) for crm_id, row in mapped if crm_id not in dropped]
+                suppressed += len(mapped) - len(kept)
+                mapped = kept
+            keep_ids = [crm_id for crm_id, _ in mapped]
             written, unchanged = self._write_prospects(session, run_id, mapped)
             added, removed = self._reconcile_members(
                 session, run_id, report_id, after, until, keep_ids
@@ -282,7 +330,24 @@ class PullRowsMixin(TenantStoreBase):
                 ],
                 keys=["run_id", "report_id"],
             )
-        return PageOutcome(written, unchanged, added, removed, len(rejects))
+            outcome = PageOutcome(
+                page_rows, written, unchanged, added, removed, len(rejects), suppressed
+            )
+            self._add_to_run(session, run_id, outcome, run_values or {})
+        return outcome
+
+    def _add_to_run(
+        self, session: Session, run_id: str, outcome: PageOutcome, values: Mapping[str, Any]
+    ) -> None:
+        counts = {
+            name: getattr(SyncRun, name) + value for name, value in outcome.counters().items()
+        }
+        session.execute(
+            update(SyncRun)
+            .where(col(SyncRun.run_id) == run_id)
+            .values({**values, **counts})
+            .execution_options(synchronize_session=False)
+        )
 
     def _write_prospects(
         self,

@@ -30,11 +30,9 @@ from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
 from connector.store.tenant import TenantStore
+from connector.sync.screen import Screen, Suppressions
 
 log = logging.getLogger(__name__)
-
-#: Decides whether a mapped row belongs to a forgotten person: (crm id, fields) -> skip?
-SuppressionCheck = Callable[[str, Mapping[str, Any]], bool]
 
 
 class PullObserver(Protocol):
@@ -62,7 +60,7 @@ class _SilentObserver:
 class PullOptions:
     trigger: str = "manual"
     full: bool = False  # ignore an unfinished run's checkpoints and read everything anew
-    suppressed: SuppressionCheck | None = None
+    suppressed: Suppressions | None = None  # forgotten people, checked again in each page
     observer: PullObserver = field(default_factory=_SilentObserver)
     fence: int | None = None  # the lease's fencing token: writes commit only while it holds
 
@@ -121,12 +119,17 @@ def pull(
         run = store.start_run("pull", trigger=options.trigger, full=options.full)
     base_calls = run.api_calls
 
+    def stamp_run() -> dict[str, Any]:
+        """The run's status and API usage as of now (saved with each page)."""
+        _stamp(run, crm, base_calls)
+        return {name: getattr(run, name) for name in _STAMPED}
+
     def checkpoint_run() -> None:
         _stamp(run, crm, base_calls)
         store.save_run(run, options.fence)
 
     try:
-        _pull_reports(fm, store, crm, run, options, checkpoint_run)
+        _pull_reports(fm, store, crm, run, options, stamp_run)
     except Exception as exc:
         run.status = "stopped" if isinstance(exc, CrmRateLimited | CrmTransient) else "failed"
         run.error_code = getattr(exc, "code", None) or type(exc).__name__
@@ -143,6 +146,8 @@ def pull(
 
 #: Runs that ended this way are continued from their checkpoints by the next pull.
 RESUMABLE = frozenset({"running", "stopped"})
+#: Run columns rewritten with every page, besides its counters.
+_STAMPED = ("status", "api_calls", "api_used", "api_limit")
 
 
 def _stamp(run: SyncRun, crm: CrmAdapter, base_calls: int) -> None:
@@ -157,7 +162,7 @@ def _pull_reports(
     crm: CrmAdapter,
     run: SyncRun,
     options: PullOptions,
-    checkpoint_run: Callable[[], None],
+    stamp_run: Callable[[], dict[str, Any]],
 ) -> None:
     reports = plan_reports(fm, crm)
     store.upsert_call_lists((as_listing(r) for r in reports), options.fence)
@@ -178,7 +183,7 @@ def _pull_reports(
         try:
             if report.id in unreadable:
                 raise unreadable[report.id]
-            _pull_report(fm, store, crm, run, options, report, checkpoint, checkpoint_run)
+            _pull_report(fm, store, crm, run, options, report, checkpoint, stamp_run)
         except (CrmRejected, FieldMapError) as exc:  # this report's own trouble: read the others
             code = _failure_code(exc)
             log.warning(
@@ -228,14 +233,14 @@ def _pull_report(
     options: PullOptions,
     report: ReportRef,
     checkpoint: Checkpoint | None,
-    checkpoint_run: Callable[[], None],
+    stamp_run: Callable[[], dict[str, Any]],
 ) -> None:
     after = checkpoint.last_key if checkpoint else None
     rows_read = checkpoint.rows_read if checkpoint else 0
+    screen = None if options.suppressed is None else Screen(options.suppressed)
     for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm), after):
         rows_read += len(page.rows)
-        _save_page(fm, store, run, report, page, after, rows_read, options)
-        checkpoint_run()
+        _save_page(fm, store, run, report, page, after, rows_read, options, stamp_run(), screen)
         options.observer.page_saved(report, rows_read, page.total)
         after = page.cursor
     options.observer.report_finished(report, store.finish_call_list(report.id, options.fence))
@@ -250,9 +255,12 @@ def _save_page(
     after: str | None,
     rows_read: int,
     options: PullOptions,
+    run_values: Mapping[str, Any],
+    screen: Screen | None,
 ) -> None:
     mapped: list[tuple[str, Mapping[str, str | None]]] = []
     rejects: list[tuple[str, str]] = []
+    suppressed = 0
     first_row = rows_read - len(page.rows) + 1
     for number, row in enumerate(page.rows, start=first_row):
         result = apply_map(fm, row)
@@ -260,8 +268,8 @@ def _save_page(
             # a row without an id is recorded by its place in the report, one record each
             rejects.append((result.crm_id or f"(no id) #{number}", "; ".join(result.reasons)))
             continue
-        if options.suppressed is not None and options.suppressed(result.crm_id, result.fields):
-            run.suppressed += 1
+        if screen is not None and screen.skips(result.crm_id, result.fields):
+            suppressed += 1
             continue
         mapped.append((result.crm_id, result.fields))
     outcome = store.save_page(
@@ -272,12 +280,11 @@ def _save_page(
         cursor=page.cursor,
         done=page.done,
         rows_read=rows_read,
+        page_rows=len(page.rows),
         mapped=mapped,
         rejects=rejects,
+        suppressed=suppressed,
+        run_values=run_values,
+        screen=None if screen is None else lambda hashes: screen.recheck(mapped, hashes),
     )
-    run.rows_read += len(page.rows)
-    run.prospects_written += outcome.written
-    run.prospects_unchanged += outcome.unchanged
-    run.memberships_added += outcome.members_added
-    run.memberships_removed += outcome.members_removed
-    run.rejected += outcome.rejected
+    outcome.count_into(run)  # the stored run gained the same counts with the page

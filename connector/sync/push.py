@@ -23,7 +23,7 @@ from connector.store.activities import MarkOutcome, RecordResult
 from connector.store.models import SyncRun, utcnow
 from connector.store.tenant import TenantStore
 from connector.sync.activities import ActivityIn, to_task_record
-from connector.sync.pull import SuppressionCheck
+from connector.sync.screen import SuppressionCheck
 
 log = logging.getLogger(__name__)
 

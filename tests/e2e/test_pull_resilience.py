@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,10 @@ from sqlalchemy.engine import Engine
 from connector.crm.salesforce.session import ApiBudget
 from connector.errors import CrmRateLimited, CrmRejected
 from connector.sandbox import FaultRule
+from connector.schedule.leases import hold_lease
 from connector.store import TenantStore, make_engine
-from connector.store.models import Checkpoint, Membership, Prospect
+from connector.store.leases import db_time
+from connector.store.models import Checkpoint, Membership, Prospect, utcnow
 from connector.sync.pull import PullOptions, pull
 from tests.conftest import REPO
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
@@ -137,6 +140,51 @@ def test_request_limit_exceeded_stops_the_run_without_hammering(
     assert small.store.list_runs()[0].status == "stopped"
 
 
+class Killed(BaseException):
+    """The process dying: nothing after it runs, not even a `finally` that writes."""
+
+
+class DiesAfterPages(TenantStore):
+    """A store whose process dies right after its `pages`-th page transaction commits."""
+
+    def __init__(self, engine: Engine, customer: str, pages: int) -> None:
+        super().__init__(engine, customer)
+        self.pages_left = pages
+        self.dead = False
+
+    def session(self, fence: int | None = None):  # type: ignore[no-untyped-def]
+        if self.dead:
+            raise Killed
+        return super().session(fence)
+
+    def save_page(self, **kwargs):  # type: ignore[no-untyped-def]
+        outcome = super().save_page(**kwargs)
+        self.pages_left -= 1
+        if self.pages_left == 0:
+            self.dead = True
+            raise Killed
+        return outcome
+
+
+def test_given_a_crash_right_after_a_page_commits_then_the_resumed_run_counts_every_row(
+    small: Customer, fresh_sandbox: Sandbox, sqlite_engine: Engine
+) -> None:
+    dying = DiesAfterPages(sqlite_engine, "demo", pages=2)
+    with pytest.raises(Killed):
+        pull(small.fm, dying, small.crm())
+    killed = small.store.unfinished_run("pull")
+    assert killed is not None and killed.status == "running"
+
+    resumed = pull(small.fm, small.store, small.crm())
+    clean = pull(small.fm, small.store, small.crm(), PullOptions(full=True))
+
+    assert resumed.run_id == killed.run_id and resumed.status == "succeeded"
+    assert_store_matches_org(small.store, fresh_sandbox.org)
+    assert resumed.rows_read == clean.rows_read
+    assert resumed.memberships_added == small.store.count(Membership)
+    assert resumed.prospects_written + resumed.prospects_unchanged >= small.store.count(Prospect)
+
+
 @pytest.mark.slow
 def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     fresh_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -153,7 +201,7 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
         [FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=400)]
     )
 
-    env = {k: v for k, v in os.environ.items()}
+    env = {**os.environ, "CONNECTOR_LEASE_TTL": "30"}
     child = subprocess.Popen(
         [sys.executable, "-m", "connector", "sync", "demo", "--no-progress"],
         cwd=REPO,
@@ -162,10 +210,14 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
         stderr=subprocess.PIPE,
     )
     store = TenantStore(engine, "demo")
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 600  # a guard only: a loaded machine starts the child slowly
     while time.monotonic() < deadline and store.count(Checkpoint) < 2:
         assert child.poll() is None, child.stderr.read().decode() if child.stderr else ""
         time.sleep(0.05)
+    assert store.count(Checkpoint) >= 2, "the sync saved no two pages before the guard ran out"
+    held = store.current_lease()
+    assert held is not None and held.expires_at is not None
+    assert db_time(held.expires_at) < utcnow() + timedelta(seconds=60), "CONNECTOR_LEASE_TTL"
     child.send_signal(signal.SIGKILL)
     child.wait(timeout=10)
     killed_run = store.unfinished_run("pull")
@@ -174,7 +226,9 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     assert partial > 0
 
     fresh_sandbox.org.clear_faults()
-    run = pull(customer.fm, store, customer.crm())
+    with hold_lease(store) as lease:  # the killed holder is gone: no wait for its expiry
+        assert lease is not None
+        run = pull(customer.fm, store, customer.crm(), PullOptions(fence=lease.token))
 
     assert run.run_id == killed_run.run_id
     assert run.status == "succeeded"

@@ -3,13 +3,16 @@ keyed hash, and never comes back through a later sync."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from privacy_builders import ADA, BOB, CAROL, PEOPLE, FakeCrm, rows_of, seed_customer
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from connector.crm.base import ReportPage
 from connector.errors import ConfigError
 from connector.fieldmap import load_field_map
 from connector.privacy.forget import forget_subject
@@ -227,3 +230,36 @@ def test_forget_by_phone_finds_a_number_stored_without_country_code(sqlite_engin
 
     assert outcome.prospects == 1
     assert BOB.crm_id not in {p.crm_id for p in store.prospects()}
+
+
+class ForgetsAfterFetch(FakeCrm):
+    """A CRM whose pages are fetched, then someone is forgotten before the page is stored."""
+
+    def __init__(self, forget: Callable[[], object]) -> None:
+        super().__init__(PEOPLE)
+        self.forget = forget
+
+    def iter_report_pages(self, *args: Any, **kwargs: Any) -> Iterator[ReportPage]:
+        for page in super().iter_report_pages(*args, **kwargs):
+            self.forget()
+            yield page
+
+
+@pytest.mark.usefixtures("suppression_key")
+@pytest.mark.parametrize("kind", ["email", "crm_id"])
+def test_given_a_person_forgotten_between_the_page_fetch_and_its_write_then_the_sync_skips_them(
+    engine: Engine, kind: str
+) -> None:
+    fm = load_field_map("demo", REPO / "field_maps")
+    store = TenantStore(engine, "demo")
+    check = suppression_check(store)  # loaded when the sync starts: nobody is forgotten yet
+    ada = ADA.email if kind == "email" else ADA.crm_id
+    crm = ForgetsAfterFetch(lambda: forget_subject(store, parse_subject(kind, ada), "cli:ops"))
+
+    run = pull(fm, store, crm, PullOptions(suppressed=check))
+
+    assert run.status == "succeeded"
+    assert {p.crm_id for p in store.prospects()} == {BOB.crm_id, CAROL.crm_id}
+    assert ADA.crm_id not in {m.crm_id for m in store.memberships()}
+    assert run.suppressed == 1
+    assert store.get_run(run.run_id).suppressed == 1  # type: ignore[union-attr]

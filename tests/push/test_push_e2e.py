@@ -5,6 +5,7 @@ Invariant 5 (idempotent push): retries, crashes and replays never create a dupli
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -168,3 +169,53 @@ def test_given_a_missing_who_and_a_long_subject_then_only_the_missing_who_is_par
     assert parked.error_code == "INVALID_CROSS_REFERENCE_KEY"
     assert parked.error_message
     assert box.tasks_by_external_id([str(orphan.id)]) == {}
+
+
+def test_given_imports_racing_pushes_then_every_task_ends_with_the_latest_content(
+    box: Sandbox, engine: Engine
+) -> None:
+    calls = [a_call(who, n, outcome="round 0") for n, who in enumerate(box.contact_ids(40, 700))]
+    record_activities(TenantStore(engine, "acme"), calls)
+    rounds = 25
+    start = threading.Barrier(2)
+    imported = threading.Event()
+    errors: list[BaseException] = []
+
+    def import_rounds() -> None:
+        store = TenantStore(engine, "acme")
+        try:
+            start.wait()
+            for n in range(1, rounds + 1):
+                changed = [c.model_copy(update={"outcome": f"round {n}"}) for c in calls]
+                record_activities(store, changed)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            imported.set()
+
+    def push_until_imported() -> None:
+        store = TenantStore(engine, "acme")
+        try:
+            start.wait()
+            while not imported.is_set():
+                push(FM, store, box.crm())
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=import_rounds), threading.Thread(target=push_until_imported)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    store = TenantStore(engine, "acme")
+    push(FM, store, box.crm())  # what the race left pending goes now
+
+    assert store.pending_activity_ids() == []
+    assert_one_task_each(box, calls)
+    stale = {
+        str(c.id): box.task(str(c.id)).get("CallDisposition")
+        for c in calls
+        if box.task(str(c.id)).get("CallDisposition") != f"round {rounds}"
+    }
+    assert stale == {}, "a Task kept content that was changed after it was sent"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -218,6 +219,64 @@ def test_given_an_activity_changed_while_in_flight_then_its_result_leaves_it_pen
     outcome = store.mark_push_results(sent, [UpsertResult(str(call.id), True, "00T1", True)])
     assert outcome.skipped == 1
     assert store.activity_counts() == {"pending": 1}
+
+
+def _between_read_and_write(
+    store: TenantStore, monkeypatch: pytest.MonkeyPatch, step: Callable[[], None]
+) -> None:
+    """Run `step` once, right after `store`'s next transaction has read its activity rows."""
+    read = store._load
+    pending = [step]
+
+    def read_then_step(session: Any, activity_ids: Any) -> Any:
+        rows = read(session, activity_ids)
+        while pending:
+            pending.pop()()
+        return rows
+
+    monkeypatch.setattr(store, "_load", read_then_step)
+
+
+def test_given_a_push_marks_pushed_between_an_imports_read_and_write_then_the_change_is_resent(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importer, pusher = TenantStore(engine, "acme"), TenantStore(engine, "acme")
+    call = a_call(WHO, outcome="No answer")
+    record_activities(importer, [call])
+    sent = pusher.load_pending([str(call.id)])  # the push is in flight with "No answer"
+    ok = [UpsertResult(str(call.id), True, "00T000000000001AAA", True)]
+    _between_read_and_write(importer, monkeypatch, lambda: _marked(pusher, sent, ok))
+
+    result = record_activities(importer, [call.model_copy(update={"outcome": "Connected"})])
+
+    assert result.total == 1
+    row = importer.get_activity(str(call.id))
+    assert row is not None
+    assert (row.outcome, row.push_status) == ("Connected", "pending")
+    [again] = pusher.load_pending(pusher.pending_activity_ids())
+    assert again.outcome == "Connected"
+
+
+def test_given_an_import_commits_between_a_pushs_read_and_write_then_the_push_leaves_it_pending(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    importer, pusher = TenantStore(engine, "acme"), TenantStore(engine, "acme")
+    call = a_call(WHO, outcome="No answer")
+    record_activities(importer, [call])
+    sent = pusher.load_pending([str(call.id)])
+    changed = call.model_copy(update={"outcome": "Connected"})
+    _between_read_and_write(pusher, monkeypatch, lambda: record_activities(importer, [changed]))
+
+    outcome = pusher.mark_push_results(sent, [UpsertResult(str(call.id), True, "00T1", True)])
+
+    assert outcome.skipped == 1
+    row = importer.get_activity(str(call.id))
+    assert row is not None
+    assert (row.outcome, row.push_status) == ("Connected", "pending")
+
+
+def _marked(store: TenantStore, sent: Any, results: Any) -> None:
+    assert store.mark_push_results(sent, results).pushed == 1
 
 
 def test_given_a_record_that_keeps_failing_transiently_then_it_is_parked(

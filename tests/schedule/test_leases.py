@@ -17,9 +17,10 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.schedule.jobs import FencedObserver
-from connector.schedule.leases import HeldLease, hold_lease
+from connector.schedule.leases import HeldLease, hold_lease, holder_id, parse_holder
+from connector.schedule.settings import get_schedule_settings
 from connector.store import TenantStore
-from connector.store.leases import LeaseLost
+from connector.store.leases import LeaseLost, db_time
 from connector.store.models import utcnow
 from tests.helpers.stores import child_env
 
@@ -185,3 +186,84 @@ def test_given_lease_taken_over_then_check_notices_even_before_a_heartbeat(
     with pytest.raises(LeaseLost):
         held.check()
     assert held.lost
+
+
+HOLDER = Path(__file__).with_name("lease_holder.py")
+
+
+def test_given_the_holder_was_killed_on_this_host_then_the_lease_is_taken_at_once(
+    engine: Engine,
+) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    child = subprocess.Popen(
+        [sys.executable, str(HOLDER), url, "acme"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=HOLDER.parents[2],
+    )
+    assert child.stdout is not None
+    answer = child.stdout.readline().split()
+    assert answer[0] == "held", answer
+    store = TenantStore(engine, "acme")
+    with hold_lease(store, TTL) as blocked:
+        assert blocked is None  # a live holder keeps its lease
+    child.kill()
+    child.wait(timeout=30)
+
+    with hold_lease(store, TTL) as taken:
+        assert taken is not None, "a dead holder's lease is not free before its expiry"
+        assert taken.token == int(answer[1]) + 1
+
+
+@pytest.mark.parametrize(
+    "holder",
+    [
+        pytest.param("live", id="a-live-process-of-this-host"),
+        pytest.param("elsewhere:1:0a1b2c3d", id="a-process-of-another-host"),
+        pytest.param("erasure", id="not-a-process"),
+    ],
+)
+def test_given_a_holder_not_provably_gone_then_its_lease_waits_for_expiry(
+    sqlite_engine: Engine, holder: str
+) -> None:
+    if holder == "live":
+        holder = holder_id()  # this very process, under another name
+    store = TenantStore(sqlite_engine, "acme")
+    assert store.acquire_lease(holder, TTL) == 1
+    with hold_lease(store, TTL) as lease:
+        assert lease is None
+    assert store.current_lease().holder == holder  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("holder", "expected"),
+    [
+        ("host-a:4242:0a1b2c3d", ("host-a", 4242)),
+        ("host-a~pidns4026531836:17:ffffffff", ("host-a~pidns4026531836", 17)),
+        ("erasure", None),
+        ("host:notapid:0a1b2c3d", None),
+        ("host:-5:0a1b2c3d", None),
+        ("", None),
+    ],
+)
+def test_a_holder_name_gives_its_host_and_process(
+    holder: str, expected: tuple[str, int] | None
+) -> None:
+    assert parse_holder(holder) == expected
+
+
+def test_given_a_configured_ttl_then_a_lease_taken_without_one_lives_that_long(
+    sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONNECTOR_LEASE_TTL", "42")
+    get_schedule_settings.cache_clear()
+    store = TenantStore(sqlite_engine, "acme")
+    before = utcnow()
+    with hold_lease(store) as lease:
+        assert lease is not None and lease.ttl == timedelta(seconds=42)
+        expires = store.current_lease().expires_at  # type: ignore[union-attr]
+        assert expires is not None
+        assert (
+            before + timedelta(seconds=42) <= db_time(expires) <= utcnow() + timedelta(seconds=42)
+        )
