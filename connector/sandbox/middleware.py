@@ -6,7 +6,9 @@ For each request (``/__sandbox/*`` admin calls excepted):
 2. REST calls (``/services/data/vXX.X/...``) need a valid bearer token (401
    INVALID_SESSION_ID) and spend one call of the daily allocation (403 REQUEST_LIMIT_EXCEEDED
    when spent); their responses carry ``Sforce-Limit-Info: api-usage=<used>/<max>``;
-3. the request is logged: method, path, query, JSON body, form *keys*, status.
+3. the request is logged: method, path, query, JSON body, form *keys*, status; the entry is
+   written before the response's last byte is sent, so a client never sees a response whose
+   request is not yet in the log.
 
 Paths are routed without a trailing slash, so ``query/`` and ``query`` both work, as on the
 platform; the log keeps the path exactly as sent.
@@ -61,8 +63,24 @@ class SandboxMiddleware:
             await self.app(routed, receive, send)
             return
         body = await _read_body(receive)
-        status = await self._handle(routed, body, send)
-        self.org.log_request(_entry(scope, original_path, body, status))
+        started: list[int] = []
+        logged = False
+
+        async def send_logged(message: Message) -> None:
+            # log before the last byte leaves: a client holding the response sees its entry
+            nonlocal logged
+            if message["type"] == "http.response.start":
+                started.append(message["status"])
+            elif message["type"] == "http.response.body" and not (
+                logged or message.get("more_body")
+            ):
+                logged = True
+                self.org.log_request(_entry(scope, original_path, body, started[-1]))
+            await send(message)
+
+        status = await self._handle(routed, body, send_logged)
+        if not logged:
+            self.org.log_request(_entry(scope, original_path, body, status))
 
     async def _handle(self, scope: Scope, body: bytes, send: Send) -> int:
         method, path = scope["method"], scope["path"]
