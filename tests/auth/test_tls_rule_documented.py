@@ -61,6 +61,12 @@ def test_given_credentials_in_the_url_then_it_is_refused_naming_only_the_host(ur
 def test_given_surrounding_spaces_and_a_trailing_slash_then_the_clean_url_is_returned() -> None:
     assert check_crm_url("  https://acme.my.salesforce.com/  ") == "https://acme.my.salesforce.com"
     assert check_crm_url("HTTPS://Acme.My.Salesforce.com") == "HTTPS://Acme.My.Salesforce.com"
+    assert check_crm_url("https://ORG-SANDBOX/X") == "https://ORG-SANDBOX/X"
+
+
+def test_given_plain_http_then_only_the_scheme_is_replaced_in_the_suggested_url() -> None:
+    with pytest.raises(ConfigError, match=r"\(use 'https://a\.example/\?next=http://b'\)"):
+        check_crm_url("http://a.example/?next=http://b")
 
 
 def test_given_plain_http_to_loopback_then_the_warning_says_why_it_is_allowed(
@@ -94,6 +100,8 @@ def test_given_plain_http_to_loopback_then_the_warning_says_why_it_is_allowed(
         ("", False),
         ("localhost.", False),
         ("[localhost]", True),
+        ("Xlocalhost", False),
+        ("X127.0.0.1", False),
     ],
 )
 def test_given_a_host_then_only_localhost_127_8_and_ipv6_loopback_count(

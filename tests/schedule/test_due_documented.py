@@ -15,6 +15,7 @@ from connector.schedule.due import (
     backoff,
     due_reason,
     jitter_offset,
+    next_due,
     next_due_after_failure,
     next_slot,
 )
@@ -100,3 +101,30 @@ def test_given_a_customer_that_is_not_active_then_nothing_is_due(status: str) ->
 def test_given_a_failing_customer_whose_backoff_is_over_then_its_resync_runs() -> None:
     customer = CustomerSchedule("acme", next_due_at=NOW, consecutive_failures=1, pending_resyncs=1)
     assert due_reason(customer, NOW) == "resync"
+
+
+def test_given_a_local_zone_other_than_utc_then_cron_still_matches_in_utc(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert next_slot(Rule(cron="0 13 * * *"), NOW) == datetime(2024, 5, 6, 13, 0, tzinfo=UTC)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_given_neither_every_nor_cron_then_the_error_says_what_is_needed() -> None:
+    with pytest.raises(ValueError) as caught:
+        next_slot(Rule(), NOW)
+    assert str(caught.value) == "a schedule needs `every` or `cron`"
+
+
+def test_given_jitter_then_customers_are_spread_after_success_and_after_failure() -> None:
+    rule = Rule(every=timedelta(minutes=15), jitter=timedelta(minutes=5))
+    after_success = {next_due(rule, f"customer-{i}", NOW) for i in range(20)}
+    after_failure = {next_due_after_failure(rule, f"customer-{i}", NOW, 1) for i in range(20)}
+    assert len(after_success) > 10 and after_success == after_failure
