@@ -238,3 +238,42 @@ def test_given_more_activities_than_one_query_chunk_then_all_are_recognised(
     assert store.record_activities(items).created == 1201
     assert store.record_activities(items) == RecordResult(unchanged=1201)
     assert len(store.load_pending([i["activity_id"] for i in items])) == 1201
+
+
+def test_given_several_results_of_each_kind_then_each_is_counted(store: TenantStore) -> None:
+    items = [activity(n) for n in range(8)]
+    store.record_activities(items)
+    ids = [item["activity_id"] for item in items]
+    sent = store.load_pending(ids)
+    results = [
+        UpsertResult(ids[2], True, TASK, True),
+        UpsertResult(ids[3], True, TASK, True),
+        UpsertResult(ids[4], True, TASK, False),
+        busy(ids[5]),
+        busy(ids[6]),
+        refused(ids[7]),
+    ]  # ids[0] and ids[1] get no result: skipped, and they come first
+    outcome = store.mark_push_results(sent, results)
+    assert (outcome.skipped, outcome.pushed, outcome.created) == (2, 3, 2)
+    assert (outcome.retry, outcome.failed) == (2, 1)
+
+
+def test_given_several_changes_then_each_counter_counts_them_all(store: TenantStore) -> None:
+    items = [activity(n) for n in range(4)]
+    store.record_activities(items)
+    for item in items[2:]:
+        mark(store, item["activity_id"], refused(item["activity_id"]))
+    result = store.record_activities([{**item, "outcome": "Busy"} for item in items])
+    assert result == RecordResult(updated=2, requeued=2)
+
+
+def test_given_ids_in_another_order_than_creation_then_oldest_comes_first(
+    store: TenantStore,
+) -> None:
+    ids = ["c" * 8, "b" * 8, "a" * 8]
+    for n, activity_id in enumerate(ids):
+        store.record_activities([activity(n, activity_id=activity_id)])
+    assert store.pending_activity_ids() == ids
+    for activity_id in ids:
+        mark(store, activity_id, refused(activity_id))
+    assert [a.activity_id for a in store.failed_activities()] == ids
