@@ -38,9 +38,11 @@ def test_given_a_live_lease_then_another_holder_is_refused_until_it_expires(
 ) -> None:
     assert store.acquire_lease("w1", TTL, now=NOW) == 1
     assert store.acquire_lease("w2", TTL, now=NOW + TTL - TICK) is None
-    assert store.acquire_lease("w2", TTL, now=NOW + TTL + TICK) == 2
+    taken_at = NOW + TTL + TICK
+    assert store.acquire_lease("w2", TTL, now=taken_at) == 2
     lease = store.current_lease()
     assert lease is not None and (lease.holder, lease.token) == ("w2", 2)
+    assert db_time(lease.expires_at) == taken_at + TTL  # type: ignore[arg-type]
 
 
 def test_given_our_own_live_lease_then_taking_it_again_moves_the_token_on(
@@ -96,3 +98,9 @@ def test_given_leases_of_two_customers_then_they_do_not_touch(sqlite_engine: Eng
     assert acme.release_lease("w1", 1) is True
     lease = globex.current_lease()
     assert lease is not None and lease.holder == "w2"
+    # the same holder name and token in both: releasing one leaves the other
+    assert acme.acquire_lease("w2", TTL, now=NOW) == 2
+    assert globex.acquire_lease("w2", TTL, now=NOW) == 2
+    assert acme.release_lease("w2", 2) is True
+    lease = globex.current_lease()
+    assert lease is not None and (lease.holder, lease.token) == ("w2", 2)
