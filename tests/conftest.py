@@ -3,7 +3,7 @@
 PostgreSQL and Redis tests use the servers named by CONNECTOR_TEST_POSTGRES_URL and
 CONNECTOR_TEST_REDIS_URL (defaults: 127.0.0.1:5432/test and 127.0.0.1:6379). Where a server
 does not answer they skip with the reason, except when CONNECTOR_TEST_REQUIRE_SERVICES=1 (CI),
-where they fail.
+where they fail. Any other skip fails the test (see tests/helpers/skip_guard.py).
 """
 
 from __future__ import annotations
@@ -24,23 +24,16 @@ from connector.config import get_settings
 from connector.schedule.settings import get_schedule_settings
 from connector.store import make_engine, migrate
 from connector.store.engine import normalize_url
+from tests.helpers.skip_guard import pytest_runtest_makereport, service_missing
 from tests.helpers.stores import forget_owner, owner_of, register_owner
 
-__all__ = ["owner_of"]
+__all__ = ["owner_of", "pytest_runtest_makereport", "service_missing"]
 
 POSTGRES_URL = os.environ.get(
     "CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 REDIS_URL = os.environ.get("CONNECTOR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-REQUIRE_SERVICES = os.environ.get("CONNECTOR_TEST_REQUIRE_SERVICES") == "1"
 REPO = Path(__file__).resolve().parent.parent
-
-
-def service_missing(reason: str) -> None:
-    """Skip (locally) or fail (CI) a test whose service is down."""
-    if REQUIRE_SERVICES:
-        pytest.fail(f"{reason} (CONNECTOR_TEST_REQUIRE_SERVICES=1, so this is a failure)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

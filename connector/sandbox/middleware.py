@@ -6,7 +6,9 @@ For each request (``/__sandbox/*`` admin calls excepted):
 2. REST calls (``/services/data/vXX.X/...``) need a valid bearer token (401
    INVALID_SESSION_ID) and spend one call of the daily allocation (403 REQUEST_LIMIT_EXCEEDED
    when spent); their responses carry ``Sforce-Limit-Info: api-usage=<used>/<max>``;
-3. the request is logged: method, path, query, JSON body, form *keys*, status.
+3. the request is logged: method, path, query, JSON body, form *keys*, status; the entry is
+   written before the response's last byte is sent, so a client never sees a response whose
+   request is not yet in the log.
 
 Paths are routed without a trailing slash, so ``query/`` and ``query`` both work, as on the
 platform; the log keeps the path exactly as sent.

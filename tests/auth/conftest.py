@@ -1,7 +1,7 @@
 """Fixtures for the auth tests: a vault, a store with connections, RSA keys, the sandbox org.
 
-Keys and certificates are generated per test run; none is committed. The sandbox tests skip
-only when `connector.sandbox` cannot be imported.
+Keys and certificates are generated per test run; none is committed. The sandbox is part of
+the package: a failure to import it fails the tests that need it.
 """
 
 from __future__ import annotations
@@ -37,10 +37,8 @@ def store(sqlite_engine: Engine) -> TenantStore:
 @pytest.fixture
 def sandbox(tmp_path: Path) -> Iterator[Sandbox]:
     """A seeded sandbox org served over TLS on a free loopback port."""
-    try:
-        from connector.sandbox import SandboxOrg, SandboxServer, SeedConfig
-    except ImportError as exc:
-        pytest.skip(f"connector.sandbox is not importable yet ({exc})")
+    from connector.sandbox import SandboxOrg, SandboxServer, SeedConfig
+
     org = SandboxOrg.seeded(SeedConfig(seed=7, big_report_rows=100))
     server = SandboxServer(org, state_dir=tmp_path / "sandbox", port=0)
     server.start()

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 from email_validator import EmailNotValidError, validate_email
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from connector.fieldmap.transforms import _PLAIN_EMAIL, plain_email
+from connector.fieldmap import FieldSpec, Invalid
+from connector.fieldmap.transforms import _PLAIN_EMAIL, plain_email, run_transform
 
 
 def full_check(text: str) -> str | None:
@@ -19,12 +20,23 @@ def full_check(text: str) -> str | None:
     return f"{local}@{domain.lower()}"
 
 
-@settings(max_examples=400)
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.from_regex(_PLAIN_EMAIL, fullmatch=True))
 def test_whatever_the_fast_path_accepts_email_validator_accepts_identically(text: str) -> None:
     fast = plain_email(text)
     if fast is not None:
         assert fast == full_check(text)
+    assert_transform_gives_the_full_checks_answer(text)
+
+
+def assert_transform_gives_the_full_checks_answer(text: str) -> None:
+    """Whichever path the transform takes, its answer is the full check's."""
+    result = run_transform("email", text, FieldSpec(column="EMAIL", transform="email"))
+    full = full_check(text)
+    if full is None:
+        assert isinstance(result, Invalid)
+    else:
+        assert result == full
 
 
 @pytest.mark.parametrize(
@@ -42,3 +54,4 @@ def test_whatever_the_fast_path_accepts_email_validator_accepts_identically(text
 def test_fast_path_and_full_check_agree_on_known_cases(text: str) -> None:
     fast = plain_email(text)
     assert fast is None or fast == full_check(text)
+    assert_transform_gives_the_full_checks_answer(text)

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
+from celery import Celery
 
 from connector.errors import ConnectorError
 from connector.schedule.celery_app import CeleryExecutor, make_celery
@@ -69,15 +70,24 @@ def worker(broker: str, demo: Customer, store_url: str) -> Iterator[subprocess.P
         process.wait(timeout=10)
 
 
-def wait_for_queue_drained(url: str, queue: str, timeout: float = 30) -> None:
+def wait_for_worker_idle(celery: Celery, url: str, queue: str, timeout: float = 30) -> None:
+    """Return once the queue is empty and the worker reports no active or reserved task.
+
+    A solo-pool worker answers control messages only between tasks, so an answer with no
+    task in hand means every delivery taken from the queue has finished.
+    """
     import redis
 
     client = redis.Redis.from_url(url)
     deadline = time.monotonic() + timeout
-    while client.llen(queue) and time.monotonic() < deadline:
+    while time.monotonic() < deadline:
+        if client.llen(queue) == 0:
+            inspect = celery.control.inspect(timeout=1)
+            active, reserved = inspect.active(), inspect.reserved()
+            if active and reserved and not any(active.values()) and not any(reserved.values()):
+                return
         time.sleep(0.2)
-    time.sleep(1)  # the last task taken may still be finishing
-    assert client.llen(queue) == 0
+    pytest.fail(f"the worker still had tasks after {timeout}s")
 
 
 def wait_for_runs(customer: Customer, count: int, timeout: float = 90) -> list[SyncRun]:
@@ -101,7 +111,7 @@ def test_given_celery_executor_then_a_real_worker_syncs_the_due_customer_once(
     CeleryExecutor(duplicate).submit(Job("demo", "schedule"))
     runs = wait_for_runs(demo, 1)
     assert [(r.kind, r.trigger, r.status) for r in runs] == [("pull", "schedule", "succeeded")]
-    wait_for_queue_drained(broker, os.environ["CONNECTOR_CELERY_QUEUE"])
+    wait_for_worker_idle(duplicate, broker, os.environ["CONNECTOR_CELERY_QUEUE"])
     assert len(demo.store.list_runs(50)) == 1
     assert demo.store.schedule_state().next_due_at is not None
     assert worker.poll() is None, worker.stderr.read() if worker.stderr else ""

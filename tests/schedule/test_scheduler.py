@@ -103,7 +103,7 @@ def test_given_failing_customer_then_failure_is_booked_with_backoff(
     before = utcnow()
     report = one_pass(demo.store.engine)
     assert [(o.status, o.reason) for o in report.outcomes] == [("failed", "schedule")]
-    assert report.outcomes[0].error_code
+    assert report.outcomes[0].error_code == "ConfigError"  # the unknown report folder
     state = demo.store.schedule_state()
     assert state.consecutive_failures == 1
     assert state.next_due_at is not None and state.next_due_at >= before + timedelta(minutes=15)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.store import TenantStore, create_schema, make_engine
+from connector.store import TenantStore, make_engine, migrate
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def test_given_open_umask_then_the_store_directory_is_0700_and_its_files_0600(
 ) -> None:
     home = tmp_path / "home" / ".connector"
     engine = make_engine(f"sqlite:///{home / 'connector.db'}")
-    create_schema(engine)
+    migrate(engine)
     TenantStore(engine, "acme").ensure_customer()
     assert mode(home) == 0o700
     files = sorted(p.name for p in home.iterdir())

@@ -1,0 +1,217 @@
+"""The pull's store operations: pages with their checkpoint, call lists, runs, orphans."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from connector.store import TenantStore
+from connector.store.models import Checkpoint, Membership, Prospect, RejectedRow
+from connector.store.pull_rows import ReportListing, as_listing, row_hash
+
+REPORT = "00O000000000001AAA"
+OTHER = "00O000000000002AAA"
+FOLDER = "00l000000000001AAA"
+
+
+def cid(n: int) -> str:
+    return f"003{n:012d}AAA"
+
+
+def person(n: int, **fields: Any) -> tuple[str, dict[str, str | None]]:
+    return cid(n), {"last_name": f"Last{n}", "email": f"p{n}@example.com", **fields}
+
+
+@pytest.fixture
+def store(sqlite_engine: Engine) -> TenantStore:
+    store = TenantStore(sqlite_engine, "acme")
+    store.ensure_customer()
+    return store
+
+
+def page(store: TenantStore, run_id: str, mapped: list[Any], **kw: Any) -> Any:
+    args: dict[str, Any] = {
+        "run_id": run_id,
+        "report_id": REPORT,
+        "after": None,
+        "cursor": mapped[-1][0] if mapped else None,
+        "done": True,
+        "rows_read": len(mapped),
+        "mapped": mapped,
+        "rejects": [],
+    }
+    args.update(kw)
+    return store.save_page(**args)
+
+
+def test_given_a_page_then_prospects_members_rejects_and_checkpoint_are_saved(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull")
+    outcome = page(
+        store,
+        run.run_id,
+        [person(1), person(2), person(2)],
+        rejects=[(cid(3), "field 'email': not a valid email address")],
+        done=False,
+        cursor=cid(3),
+        rows_read=4,
+    )
+    assert (outcome.written, outcome.unchanged, outcome.members_added) == (2, 0, 2)  # once each
+    assert (outcome.members_removed, outcome.rejected) == (0, 1)
+    [checkpoint] = store.checkpoints(run.run_id).values()
+    assert (checkpoint.report_id, checkpoint.last_key, checkpoint.rows_read, checkpoint.done) == (
+        REPORT,
+        cid(3),
+        4,
+        False,
+    )
+    [rejected] = store.rejected_rows(run.run_id)
+    assert (rejected.crm_id, rejected.reason) == (
+        cid(3),
+        "field 'email': not a valid email address",
+    )
+    assert sorted(store.prospect_ids_in(REPORT)) == [cid(1), cid(2)]
+    assert (store.count(Prospect), store.count(Membership), store.count(RejectedRow)) == (2, 2, 1)
+    assert store.count(Checkpoint) == 1
+
+
+def test_given_the_same_rows_again_then_nothing_is_written_and_a_change_is(
+    store: TenantStore,
+) -> None:
+    page(store, store.start_run("pull").run_id, [person(1), person(2)])
+    again = page(store, store.start_run("pull").run_id, [person(1), person(2, email=None)])
+    assert (again.written, again.unchanged, again.members_added, again.members_removed) == (
+        1,
+        1,
+        0,
+        0,
+    )
+    prospect = store.prospects_by_ids([cid(2)])[cid(2)]
+    assert (prospect.email, prospect.last_name) == (None, "Last2")
+
+
+def test_given_a_page_then_only_members_in_its_id_range_that_it_lacks_are_removed(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull").run_id
+    page(store, run, [person(n) for n in range(1, 7)])
+    # a page covering (cid(2), cid(4)] that no longer holds cid(3)
+    outcome = page(store, run, [person(4)], after=cid(2), cursor=cid(4), done=False)
+    assert (outcome.members_added, outcome.members_removed) == (0, 1)
+    assert sorted(store.prospect_ids_in(REPORT)) == [cid(n) for n in (1, 2, 4, 5, 6)]
+    # the last page covers (cid(4), ∞): cid(6) is gone
+    last = page(store, run, [person(5), person(7)], after=cid(4), cursor=cid(7), done=True)
+    assert (last.members_added, last.members_removed) == (1, 1)
+    assert sorted(store.prospect_ids_in(REPORT)) == [cid(n) for n in (1, 2, 4, 5, 7)]
+
+
+def test_given_an_empty_first_and_last_page_then_every_member_of_the_list_goes(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull").run_id
+    page(store, run, [person(1), person(2)])
+    page(store, run, [person(1)], report_id=OTHER)
+    outcome = page(store, run, [], after=None, cursor=None, done=True)
+    assert (outcome.written, outcome.unchanged, outcome.members_removed) == (0, 0, 2)
+    assert store.prospect_ids_in(REPORT) == []
+    assert store.prospect_ids_in(OTHER) == [cid(1)]
+    assert store.remove_orphan_prospects() == 1
+    assert [p.crm_id for p in store.prospects()] == [cid(1)]
+
+
+def test_given_call_lists_then_they_are_renamed_retired_and_counted(store: TenantStore) -> None:
+    store.upsert_call_lists(
+        [ReportListing(REPORT, "Calls", "Calls", FOLDER), ReportListing(OTHER, "B", "B", FOLDER)]
+    )
+    store.upsert_call_lists([ReportListing(REPORT, "Calls East", "Calls_East", FOLDER)])
+    run = store.start_run("pull").run_id
+    page(store, run, [person(1), person(2)])
+    page(store, run, [person(3)], report_id=OTHER)
+    assert store.finish_call_list(REPORT) == 2
+    assert store.finish_call_list("00O000000000009AAA") == 0
+    assert store.retire_call_lists({REPORT}) == ["B"]
+    lists = {c.report_id: c for c in store.call_lists()}
+    assert (lists[REPORT].name, lists[REPORT].developer_name, lists[REPORT].row_count) == (
+        "Calls East",
+        "Calls_East",
+        2,
+    )
+    assert lists[REPORT].last_synced_at is not None
+    assert (lists[OTHER].active, lists[OTHER].row_count) == (False, 0)
+    assert lists[OTHER].retired_at is not None
+    assert store.prospect_ids_in(OTHER) == []
+    assert [c.report_id for c in store.call_lists(active_only=True)] == [REPORT]
+    # back in the folder: active again
+    store.upsert_call_lists([ReportListing(OTHER, "B", "B", FOLDER)])
+    assert {c.report_id for c in store.call_lists(active_only=True)} == {REPORT, OTHER}
+    assert all(c.retired_at is None for c in store.call_lists(active_only=True))
+
+
+def test_given_runs_then_the_latest_unfinished_one_is_found_and_crashed_ones_abandoned(
+    store: TenantStore,
+) -> None:
+    first = store.start_run("pull", trigger="schedule", full=True)
+    assert (first.kind, first.trigger, first.full, first.status) == (
+        "pull",
+        "schedule",
+        True,
+        "running",
+    )
+    assert store.unfinished_run("pull") is not None
+    assert store.unfinished_run("push") is None
+    assert store.unfinished_run("pull", statuses=("stopped",)) is None
+    first.status = "stopped"
+    store.save_run(first)
+    found = store.unfinished_run("pull")
+    assert found is not None and found.run_id == first.run_id
+    second = store.start_run("pull")
+    assert store.abandon_unfinished_runs("push") == 0
+    assert store.abandon_unfinished_runs("pull") == 1
+    abandoned = store.get_run(second.run_id)
+    assert abandoned is not None and abandoned.status == "abandoned"
+    assert abandoned.finished_at is not None
+    assert [r.run_id for r in store.list_runs()] == [second.run_id, first.run_id]
+    assert [r.run_id for r in store.list_runs(1)] == [second.run_id]
+
+
+def test_given_more_ids_than_one_query_chunk_then_all_prospects_are_read_and_compared(
+    store: TenantStore,
+) -> None:
+    rows = [person(n) for n in range(1, 1203)]
+    run = store.start_run("pull").run_id
+    assert page(store, run, rows).written == 1202
+    again = page(store, run, rows)
+    assert (again.written, again.unchanged) == (0, 1202)
+    assert len(store.prospects_by_ids([cid(n) for n in range(1, 1203)])) == 1202
+    assert len(store.prospects(limit=10)) == 10
+
+
+def test_given_a_customer_status_then_it_is_stored_with_the_reason(sqlite_engine: Engine) -> None:
+    store = TenantStore(sqlite_engine, "newco")
+    assert store.get_customer() is None
+    store.set_customer_status("reconnect_needed", "expired refresh token")
+    customer = store.get_customer()
+    assert customer is not None
+    assert (customer.status, customer.status_reason) == (
+        "reconnect_needed",
+        "expired refresh token",
+    )
+    store.set_customer_status("active")
+    customer = store.get_customer()
+    assert customer is not None and (customer.status, customer.status_reason) == ("active", None)
+
+
+def test_row_hash_is_stable_whatever_the_key_order_and_keeps_unicode() -> None:
+    assert row_hash({"a": "1", "b": None}) == row_hash({"b": None, "a": "1"})
+    assert row_hash({"a": "1"}) != row_hash({"a": "2"})
+    assert row_hash({"name": "Zoë"}) != row_hash({"name": "Zoe"})
+    assert len(row_hash({})) == 64 and int(row_hash({}), 16) >= 0
+
+
+def test_a_report_ref_becomes_a_listing() -> None:
+    ref = SimpleNamespace(id=REPORT, name="Calls", developer_name="Calls", folder_id=FOLDER)
+    assert as_listing(ref) == ReportListing(REPORT, "Calls", "Calls", FOLDER)
