@@ -45,6 +45,7 @@ def _mount() -> None:
         fieldmap_cmds,
         ops_cmds,
         privacy_cmds,
+        status_cmds,
         sync_cmds,
     )
 
@@ -54,6 +55,7 @@ def _mount() -> None:
     app.add_typer(fieldmap_cmds.app, name="fieldmap")
     activities_cmds.register(app)
     ops_cmds.register(app)
+    status_cmds.register(app)
     app.add_typer(activities_cmds.app, name="activities")
     from connector.cli.auth import auth_app, secrets_app
     from connector.sandbox.cli import app as sandbox_app

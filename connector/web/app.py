@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from connector.config import Settings, get_settings
 from connector.store import create_schema, make_engine
-from connector.web import activities, hooks, problems, status
+from connector.web import activities, fleet, hooks, problems, status
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings
 
@@ -38,6 +38,7 @@ def create_app(
     problems.install(app)
     app.include_router(hooks.router)
     app.include_router(status.router)
+    app.include_router(fleet.router)
     app.include_router(activities.router)
     app.middleware("http")(_count_responses)
     return app

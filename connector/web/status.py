@@ -92,31 +92,6 @@ def tenant_store(request: Request, customer: str) -> TenantStore:
 
 
 @router.get(
-    "/api/customers/{customer}",
-    tags=["status"],
-    summary="A customer's status and schedule",
-    dependencies=[Depends(require_operator)],
-)
-async def customer_status(customer: str, request: Request) -> JSONResponse:
-    """Status, next due time, consecutive failures and pending resync requests."""
-    store = tenant_store(request, customer)
-    customer_row = await run_in_threadpool(store.get_customer)
-    if customer_row is None:
-        raise Problem(404, "no such customer")
-    state = await run_in_threadpool(store.schedule_state)
-    return JSONResponse(
-        {
-            "customer": customer,
-            "status": state.status,
-            "next_due_at": iso(state.next_due_at),
-            "last_run_at": iso(state.last_run_at),
-            "consecutive_failures": state.consecutive_failures,
-            "pending_resyncs": state.pending_resyncs,
-        }
-    )
-
-
-@router.get(
     "/api/customers/{customer}/runs",
     tags=["status"],
     summary="A customer's recent runs",
