@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 
 from connector.errors import ConfigError
 from connector.fieldmap.loader import available_customers
+from connector.ops.metrics import CustomerFigures
 from connector.ops.status import ApiUsage, CustomerStatus, RunSummary, derive_state, sort_by_trouble
 from connector.store.admin import AdminStore, as_utc
 from connector.store.base import check_customer_id
@@ -101,6 +102,28 @@ def load_status(
         erasure_due_at=as_utc(erasure.due_at) if erasure is not None else None,
         recent_runs=tuple(recent[:runs]),
     )
+
+
+def load_figures(
+    engine: Engine, field_maps_dir: Path, *, budget_share: float
+) -> list[CustomerFigures]:
+    """Every customer's status with its run counts and last successes (for the metrics)."""
+    erasures = _pending_erasures(engine)
+    figures = []
+    for customer in known_customers(engine, field_maps_dir):
+        store = TenantStore(engine, customer)
+        status = load_status(
+            store, erasures.get(customer), budget_share=budget_share, runs=RECENT_RUNS
+        )
+        last = {kind: store.last_finished_at(kind) for kind in ("pull", "push")}
+        figures.append(
+            CustomerFigures(
+                status=status,
+                run_counts=store.run_counts(),
+                last_success={k: as_utc(v) if v else None for k, v in last.items()},
+            )
+        )
+    return figures
 
 
 def summarize_run(run: SyncRun) -> RunSummary:

@@ -7,11 +7,14 @@ tests pass their own engine. Run it with `connector serve`.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.engine import Engine
 
 from connector.config import Settings, get_settings
+from connector.ops.fleet import load_figures
+from connector.ops.metrics import CustomerFigures, FleetCollector
 from connector.store import create_schema, make_engine
 from connector.web import activities, fleet, hooks, problems, status
 from connector.web.metrics import Metrics
@@ -34,7 +37,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.web_settings = web_settings or WebSettings()
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(fleet_collector(engine, settings or get_settings()))
     problems.install(app)
     app.include_router(hooks.router)
     app.include_router(status.router)
@@ -42,6 +45,15 @@ def create_app(
     app.include_router(activities.router)
     app.middleware("http")(_count_responses)
     return app
+
+
+def fleet_collector(engine: Engine, settings: Settings) -> FleetCollector:
+    """The per-customer figures of `/metrics`, read from the store at every scrape."""
+
+    def read() -> list[CustomerFigures]:
+        return load_figures(engine, settings.field_maps_dir, budget_share=settings.api_budget_share)
+
+    return FleetCollector(read, clock=lambda: datetime.now(UTC))
 
 
 async def _count_responses(

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from connector.store.admin import as_utc
 from connector.store.models import SyncRun
 from connector.store.tenant import TenantStore
+from connector.web.metrics import CONTENT_TYPE
 from connector.web.problems import Problem
 from connector.web.settings import WebSettings
 
@@ -117,6 +118,5 @@ async def customer_runs(
 )
 async def metrics(request: Request) -> PlainTextResponse:
     """Every counter, for a Prometheus scrape."""
-    return PlainTextResponse(
-        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4"
-    )
+    body = await run_in_threadpool(request.app.state.metrics.render)
+    return PlainTextResponse(body, media_type=CONTENT_TYPE)
