@@ -179,8 +179,40 @@ def resume(customer: str = typer.Argument(..., help="The customer to resume.")) 
     console.print(f"{customer}: resumed" if changed else f"{customer}: was not paused")
 
 
+def alerts(
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Show what would be announced; send and record nothing."
+    ),
+) -> None:
+    """Announce now every incident that opened or cleared (the scheduler does this each pass)."""
+    from connector.errors import ConfigError
+    from connector.ops.alerts import incidents_of, plan_notices
+    from connector.ops.fleet import load_fleet
+    from connector.ops.notify import announced, get_alert_settings, scheduled_alerts
+    from connector.store.tenant import TenantStore
+
+    settings = get_settings()
+    engine = open_engine(settings)
+    share = settings.api_budget_share
+    if dry_run:
+        failing_after = get_alert_settings().failing_after
+        for s in load_fleet(engine, settings.field_maps_dir, budget_share=share):
+            found = incidents_of(s, failing_after=failing_after)
+            for notice in plan_notices(found, announced(TenantStore(engine, s.customer_id))):
+                console.print(f"would send: {notice.title}: {notice.body}")
+        return
+    send = scheduled_alerts(engine, settings.field_maps_dir, budget_share=share)
+    if send is None:
+        raise ConfigError("no alert channel: set CONNECTOR_ALERT_URLS (Apprise URLs)")
+    sent = send()
+    for notice in sent:
+        console.print(f"sent: {notice.title}")
+    console.print(f"{len(sent)} alert(s) sent")
+
+
 def register(app: typer.Typer) -> None:
     """Add the fleet commands to the `connector` app."""
     app.command("status")(status)
+    app.command("alerts")(alerts)
     app.command("pause")(pause)
     app.command("resume")(resume)
