@@ -45,7 +45,10 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # psycopg prepares a statement server-side after 5 executions; PostgreSQL may then choose
+    # a generic plan for the page's `crm_id IN (...)` lookups that scans every row the
+    # customer has (quadratic in the rows). Unprepared, each lookup is planned for its values.
+    return create_engine(url, pool_pre_ping=True, connect_args={"prepare_threshold": None})
 
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

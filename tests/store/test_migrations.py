@@ -8,11 +8,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from connector.store import create_schema
+from connector.store.models import include_in_comparison
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_in_comparison}
+        )
         differences = compare_metadata(context, SQLModel.metadata)
     assert differences == []
 
