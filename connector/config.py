@@ -28,6 +28,20 @@ class Settings(BaseSettings):
         default=None,
         description="SQLAlchemy URL of the store; defaults to a SQLite file under `home`.",
     )
+    migration_database_url: str | None = Field(
+        default=None,
+        description=(
+            "URL `connector db upgrade` connects with: the role that owns the schema. "
+            "Defaults to `database_url` (for SQLite, or when that role is the owner)."
+        ),
+    )
+    tenant_key: str | None = Field(
+        default=None,
+        description=(
+            "PostgreSQL only: the key that binds each transaction to its customer under "
+            "row-level security; `connector db upgrade` stores it where only the owner reads it."
+        ),
+    )
     field_maps_dir: Path = Field(
         default=Path("field_maps"), description="Directory holding one field map per customer."
     )
@@ -55,6 +69,10 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite:///{self.home / 'connector.db'}"
+
+    def resolved_migration_url(self) -> str:
+        """The URL migrations run with: the owner's, or the store's own URL."""
+        return self.migration_database_url or self.resolved_database_url()
 
 
 @lru_cache(maxsize=1)

@@ -210,15 +210,14 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) ->
     from connector.crm.salesforce.connect import connect_jwt
     from connector.fieldmap import load_field_map
     from connector.runtime import connect_crm
-    from connector.store import TenantStore, create_schema, make_engine
+    from connector.store import TenantStore, make_engine
     from connector.sync.pull import pull
     from connector.vault import Vault
 
     counts = count_requests()
     settings = get_settings()
     fm = load_field_map("bench", work)
-    engine = make_engine(url)
-    create_schema(engine)
+    engine = make_engine(url, tenant_key=os.environ.get("CONNECTOR_TENANT_KEY"))
     store = TenantStore(engine, "bench")
     vault = Vault.from_settings(settings)
     connect_jwt(
@@ -261,26 +260,45 @@ def run_child(kind: str, work: Path, url: str, env: dict[str, str]) -> dict[str,
 
 
 @contextmanager
-def store_url(store: str, work: Path, name: str) -> Iterator[str]:
-    """A fresh, empty store of the kind asked for; a PostgreSQL database is dropped after."""
+def store_url(store: str, work: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A fresh store at the latest schema, and the environment a child needs to open it.
+
+    PostgreSQL as in production: a private database migrated by the owner (the configured
+    URL's role), used through a login role of its own under row-level security; both are
+    dropped afterwards.
+    """
+    from connector.store import make_engine, migrate
+
     if store == "sqlite":
-        yield f"sqlite:///{work / (name + '.db')}"
+        url = f"sqlite:///{work / (name + '.db')}"
+        migrate(make_engine(url))
+        yield url, {}
         return
+    import secrets
+
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
     from connector.store.engine import normalize_url
 
     base = normalize_url(os.environ.get("CONNECTOR_DATABASE_URL") or DEFAULT_POSTGRES)
-    database = f"bench_{name}_{uuid.uuid4().hex[:8]}"
+    suffix = uuid.uuid4().hex[:8]
+    database, role, key = f"bench_{name}_{suffix}", f"bench_app_{suffix}", secrets.token_hex(32)
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{database}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    owner_url = make_url(base).set(database=database)
     try:
-        yield make_url(base).set(database=database).render_as_string(hide_password=False)
+        owner = make_engine(owner_url.render_as_string(hide_password=False))
+        migrate(owner, app_role=role, tenant_key=key)
+        owner.dispose()
+        app_url = owner_url.set(username=role, password=None)
+        yield app_url.render_as_string(hide_password=False), {"CONNECTOR_TENANT_KEY": key}
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
         admin.dispose()
 
 
@@ -311,10 +329,10 @@ def measure(rows: int, stores: list[str]) -> list[dict[str, Any]]:
             )
             (work / "info.json").write_text(json.dumps(info))
             for store in stores:
-                with store_url(store, work, "baseline") as url:
-                    baseline = run_child("baseline", work, url, env)
-                with store_url(store, work, "connector") as url:
-                    connector = run_child("connector", work, url, env)
+                with store_url(store, work, "baseline") as (url, extra):
+                    baseline = run_child("baseline", work, url, {**env, **extra})
+                with store_url(store, work, "connector") as (url, extra):
+                    connector = run_child("connector", work, url, {**env, **extra})
                 results.append(
                     {"size": rows, "store": store, "baseline": baseline, "connector": connector}
                 )

@@ -9,8 +9,10 @@ where they fail.
 from __future__ import annotations
 
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlmodel import SQLModel
 
 from connector.config import get_settings
-from connector.store import create_schema, make_engine
+from connector.store import make_engine, migrate
 from connector.store.engine import normalize_url
+from tests.helpers.stores import forget_owner, owner_of, register_owner
+
+__all__ = ["owner_of"]
 
 POSTGRES_URL = os.environ.get(
     "CONNECTOR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -50,19 +55,48 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
     get_settings.cache_clear()
 
 
-@pytest.fixture
-def sqlite_engine(tmp_path: Path) -> Engine:
-    engine = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    create_schema(engine)
+def migrate_store(engine: Engine) -> Engine:
+    """Bring a test store to the latest schema, as `connector db upgrade` would."""
+    migrate(engine)
     return engine
 
 
-@pytest.fixture(scope="session")
-def _postgres_engine() -> Iterator[Engine]:
-    """A database of this test session's own, created next to the configured one.
+@pytest.fixture
+def sqlite_engine(tmp_path: Path) -> Engine:
+    return migrate_store(make_engine(f"sqlite:///{tmp_path / 'store.db'}"))
 
-    Several test sessions may share one server; a private database keeps them apart. Where
-    the role may not create databases, the configured database itself is used.
+
+@dataclass(frozen=True)
+class PostgresStore:
+    """The test session's PostgreSQL store: the schema owner and the application's login.
+
+    `owner` ran the migrations (and may truncate); `app` connects as a login role of this
+    session's own that owns nothing, exactly as production does, so every PostgreSQL test runs
+    under row-level security.
+    """
+
+    owner: Engine
+    app: Engine
+    owner_url: str
+    app_url: str
+    app_role: str
+    tenant_key: str
+
+    def export(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Point CONNECTOR_* settings (and CLI subprocesses) at this store."""
+        monkeypatch.setenv("CONNECTOR_DATABASE_URL", self.app_url)
+        monkeypatch.setenv("CONNECTOR_MIGRATION_DATABASE_URL", self.owner_url)
+        monkeypatch.setenv("CONNECTOR_TENANT_KEY", self.tenant_key)
+        get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def _postgres() -> Iterator[PostgresStore]:
+    """A database and an application login role of this test session's own.
+
+    Several test sessions may share one server; a private database and a role named after it
+    keep them apart, and both are dropped at the end. Where the role may not create databases,
+    the configured database itself is used.
     """
     try:
         admin = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
@@ -70,33 +104,56 @@ def _postgres_engine() -> Iterator[Engine]:
             conn.execute(text("SELECT 1"))
     except Exception as exc:
         service_missing(f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}")
-    private = f"connector_test_{uuid.uuid4().hex[:10]}"
+    suffix = uuid.uuid4().hex[:10]
+    private, app_role = f"connector_test_{suffix}", f"connector_app_{suffix}"
+    password = secrets.token_urlsafe(24)
     try:
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{private}"'))
         url = make_url(normalize_url(POSTGRES_URL)).set(database=private)
     except Exception:
         private, url = "", make_url(normalize_url(POSTGRES_URL))
-    engine = make_engine(url.render_as_string(hide_password=False))
-    SQLModel.metadata.drop_all(engine)
-    with engine.begin() as conn:
-        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
-    create_schema(engine)
-    yield engine
-    engine.dispose()
-    if private:
+    try:
         with admin.connect() as conn:
+            conn.execute(text(f"CREATE ROLE {app_role} LOGIN PASSWORD '{password}'"))
+    except Exception as exc:
+        service_missing(f"cannot create a login role on {POSTGRES_URL}: {type(exc).__name__}")
+    owner_url = url.render_as_string(hide_password=False)
+    app_url = url.set(username=app_role, password=password).render_as_string(hide_password=False)
+    tenant_key = secrets.token_urlsafe(32)
+    owner = make_engine(owner_url)
+    SQLModel.metadata.drop_all(owner)
+    with owner.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version, connector_tenant_key"))
+    migrate(owner, app_role=app_role, tenant_key=tenant_key)
+    app = make_engine(app_url, tenant_key=tenant_key)
+    register_owner(app, owner, tenant_key)
+    yield PostgresStore(owner, app, owner_url, app_url, app_role, tenant_key)
+    forget_owner(app)
+    app.dispose()
+    owner.dispose()
+    with admin.connect() as conn:
+        if private:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{private}" WITH (FORCE)'))
+        else:
+            conn.execute(text(f"DROP OWNED BY {app_role}"))
+        conn.execute(text(f"DROP ROLE IF EXISTS {app_role}"))
     admin.dispose()
 
 
 @pytest.fixture
-def postgres_engine(_postgres_engine: Engine) -> Engine:
-    """The PostgreSQL test database with empty tables."""
+def postgres(_postgres: PostgresStore) -> PostgresStore:
+    """The PostgreSQL test store with empty tables."""
     names = ", ".join(t.name for t in SQLModel.metadata.sorted_tables)
-    with _postgres_engine.begin() as conn:
+    with _postgres.owner.begin() as conn:
         conn.execute(text(f"TRUNCATE {names}"))
-    return _postgres_engine
+    return _postgres
+
+
+@pytest.fixture
+def postgres_engine(postgres: PostgresStore) -> Engine:
+    """The application's engine on the PostgreSQL test store (empty tables)."""
+    return postgres.app
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

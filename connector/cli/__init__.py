@@ -41,6 +41,7 @@ def _root(
 def _mount() -> None:
     from connector.cli import (
         activities_cmds,
+        db_cmds,
         demo,
         fieldmap_cmds,
         ops_cmds,
@@ -64,6 +65,7 @@ def _mount() -> None:
 
     app.add_typer(auth_app, name="auth")
     app.add_typer(secrets_app, name="secrets")
+    app.add_typer(db_cmds.db_app, name="db")
 
 
 _mount()

@@ -11,7 +11,8 @@ from rich.logging import RichHandler
 from sqlalchemy.engine import Engine
 
 from connector.config import Settings, get_settings
-from connector.store import TenantStore, create_schema, make_engine
+from connector.store import TenantStore
+from connector.store.engine import open_engine as open_store_engine
 
 console = Console()
 err_console = Console(stderr=True)
@@ -41,11 +42,10 @@ def setup_logging(verbose: bool, debug: bool) -> None:
 
 
 def open_engine(settings: Settings | None = None) -> Engine:
-    """The store's engine, with its schema in place."""
+    """The store's engine, its schema checked (read-only): a store behind the code is refused
+    with one line naming `connector db upgrade` (ConfigError)."""
     settings = settings or get_settings()
-    engine = make_engine(settings.resolved_database_url())
-    create_schema(engine)
-    return engine
+    return open_store_engine(settings.resolved_database_url(), tenant_key=settings.tenant_key)
 
 
 def open_store(customer: str, settings: Settings | None = None) -> TenantStore:

@@ -21,7 +21,7 @@ from connector.errors import ConnectorError
 from connector.schedule.executor import Job
 from connector.schedule.jobs import run_job
 from connector.schedule.settings import get_schedule_settings
-from connector.store import create_schema, make_engine
+from connector.store.engine import open_engine
 
 SYNC_TASK = "connector.sync_customer"
 
@@ -50,12 +50,12 @@ _engine_lock = threading.Lock()
 
 
 def worker_engine() -> Engine:
-    """The store engine of this worker process, made once (with the schema in place)."""
+    """The store engine of this worker process, made once (its schema checked)."""
     global _engine
     with _engine_lock:
         if _engine is None:
-            _engine = make_engine(get_settings().resolved_database_url())
-            create_schema(_engine)
+            settings = get_settings()
+            _engine = open_engine(settings.resolved_database_url(), tenant_key=settings.tenant_key)
         return _engine
 
 

@@ -7,27 +7,29 @@ erasure, whichever customer it concerns. Nothing else may use this class: every 
 write goes through `TenantStore`.
 
 Even here the partition wall holds where it can. The partition delete names the customer in
-every statement and, on PostgreSQL, pins the row-level-security setting to that customer for
-the transaction, so the policies admit that customer's rows and no one else's (whatever the
-database role). Listing customers reads across partitions; on PostgreSQL it needs a role that
-row-level security does not restrict (the schema owner with BYPASSRLS, or a superuser).
+every statement and, on PostgreSQL, binds the transaction to that customer like any tenant
+transaction, so row-level security admits that customer's rows and no one else's; the erasure
+records are under the same policy. Listing customers and pending erasures reads across
+partitions: on PostgreSQL through the store's `SECURITY DEFINER` functions for exactly that
+(customer ids; erasure records, which hold no personal data), never as the schema owner.
 
 Errors: `StoreError` when the database fails; `PartitionViolation` for an invalid customer id.
 """
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy import delete, select
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from connector.errors import StoreError
 from connector.store.base import check_customer_id, transaction
 from connector.store.models import TENANT_TABLES, Customer, Erasure
-from connector.store.rls import CUSTOMER_SETTING
+from connector.store.rls import admin_rows, enter_tenant
 
 
 class AdminStore:
@@ -39,8 +41,14 @@ class AdminStore:
     def __repr__(self) -> str:
         return "AdminStore()"
 
-    def _session(self) -> AbstractContextManager[Session]:
-        return transaction(self.engine, "an erasure operation")
+    @contextmanager
+    def _session(self, customer_id: str | None = None) -> Iterator[Session]:
+        """A transaction; bound to `customer_id` on PostgreSQL, where the erasure records are
+        under row-level security like the tenant tables."""
+        with transaction(self.engine, "an erasure operation") as session:
+            if customer_id is not None and self.engine.dialect.name == "postgresql":
+                enter_tenant(session.connection(), customer_id)
+            yield session
 
     # the erasure record ---------------------------------------------------------------
 
@@ -53,7 +61,7 @@ class AdminStore:
         request for a customer erased before (then onboarded again) starts a new record.
         """
         customer_id = check_customer_id(customer_id)
-        with self._session() as session:
+        with self._session(customer_id) as session:
             row = session.get(Erasure, customer_id)
             if row is not None and row.done_at is None and as_utc(row.due_at) <= as_utc(due_at):
                 return row
@@ -65,11 +73,16 @@ class AdminStore:
 
     def get_erasure(self, customer_id: str) -> Erasure | None:
         """The erasure record of `customer_id`, if one was ever requested."""
-        with self._session() as session:
-            return session.get(Erasure, check_customer_id(customer_id))
+        customer_id = check_customer_id(customer_id)
+        with self._session(customer_id) as session:
+            return session.get(Erasure, customer_id)
 
     def list_erasures(self, *, pending_only: bool = True) -> list[Erasure]:
         """Erasure records by deadline; only those not yet done unless `pending_only` is false."""
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect() as conn:
+                rows = [Erasure(**row._mapping) for row in admin_rows(conn, "connector_erasures")]
+            return [row for row in rows if not pending_only or row.done_at is None]
         with self._session() as session:
             stmt = select(Erasure).order_by(col(Erasure.due_at), col(Erasure.customer_id))
             if pending_only:
@@ -90,12 +103,13 @@ class AdminStore:
         customer_id = check_customer_id(customer_id)
         deleted: dict[str, int] = {}
         with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                enter_tenant(conn, customer_id)
             record = conn.execute(
                 select(col(Erasure.customer_id)).where(col(Erasure.customer_id) == customer_id)
             ).first()
             if record is None:
                 raise StoreError(f"no erasure was requested for customer {customer_id!r}")
-            _pin_partition(conn, customer_id)
             for model in TENANT_TABLES:
                 table = model.__table__  # type: ignore[attr-defined]
                 result = conn.execute(delete(table).where(table.c.customer_id == customer_id))
@@ -114,16 +128,10 @@ class AdminStore:
     def customer_ids(self) -> list[str]:
         """Every customer with a row in `customers`, sorted (for retention over all customers)."""
         with self._session() as session:
+            if self.engine.dialect.name == "postgresql":
+                rows = admin_rows(session.connection(), "connector_customer_ids")
+                return sorted(str(row[0]) for row in rows)
             return sorted(session.scalars(select(col(Customer.customer_id))))
-
-
-def _pin_partition(conn: Connection, customer_id: str) -> None:
-    """On PostgreSQL, let row-level security admit exactly `customer_id` in this transaction."""
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            text("SELECT set_config(:name, :value, true)"),
-            {"name": CUSTOMER_SETTING, "value": customer_id},
-        )
 
 
 def as_utc(when: datetime) -> datetime:

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from connector.errors import StoreError
 from connector.store.base import TenantStoreBase
 from connector.store.models import Connection, Customer, utcnow
+from connector.store.rls import admin_rows
 
 #: The encrypted columns of `Connection`, in the order `secrets rotate` reports them.
 SECRET_COLUMNS: tuple[str, ...] = (
@@ -29,10 +30,13 @@ SECRET_COLUMNS: tuple[str, ...] = (
 def connected_customer_ids(engine: Engine) -> list[str]:
     """Every customer that has a connection row, sorted (for key rotation and status).
 
-    This reads across customers, so on PostgreSQL it needs a role that row-level security
-    does not restrict (the schema owner with BYPASSRLS, or a superuser).
+    This reads across customers: on PostgreSQL through the store's `SECURITY DEFINER`
+    function for it, which returns customer ids only (row-level security hides the rest).
     """
     with Session(engine) as session:
+        if engine.dialect.name == "postgresql":
+            rows = admin_rows(session.connection(), "connector_connected_customer_ids")
+            return sorted(str(row[0]) for row in rows)
         return sorted(session.exec(select(Connection.customer_id)).all())
 
 

@@ -34,17 +34,6 @@ PROSPECT_FIELDS: tuple[str, ...] = (
 )
 
 
-#: Indexes that only migrations manage: expression indexes one engine needs and the models
-#: cannot declare for every engine (see the migration that creates each). Autogenerate and
-#: the schema-equality test leave them out of the comparison.
-MIGRATION_ONLY_INDEXES = frozenset({"ix_memberships_id_order"})
-
-
-def include_in_comparison(obj: object, name: str | None, type_: str, *_args: object) -> bool:
-    """Alembic's `include_object` hook: skip the indexes in MIGRATION_ONLY_INDEXES."""
-    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
-
-
 def utcnow() -> datetime:
     """Now, timezone-aware, in UTC."""
     return datetime.now(UTC)

@@ -5,8 +5,9 @@ until the scheduler runs them. Each is keyed by the id its sender gave it (the N
 Id, or the webhook's signature), so a redelivery of the same message is recorded once.
 
 `scheduled_customers` is the scheduler's one cross-customer read: which connected customers
-exist, their status and when they are next due. Like `connected_customer_ids` it needs, on
-PostgreSQL, a role that row-level security does not restrict.
+exist, their status and when they are next due. On PostgreSQL, where row-level security hides
+every customer's rows from a transaction not bound to it, the same query is the store's
+`SECURITY DEFINER` function `connector_scheduled_customers()` (migration 0002).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from sqlmodel import Session, col, select
 from connector.store.admin import as_utc
 from connector.store.leases import LeasesMixin, db_time
 from connector.store.models import Connection, Customer, ResyncRequest, ScheduleState, utcnow
+from connector.store.rls import admin_rows
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,10 @@ def scheduled_customers(engine: Engine) -> list[CustomerSchedule]:
     One query across customers (the scheduler's plan), sorted by customer id. Raises nothing
     of its own; database errors surface as SQLAlchemy errors to the caller.
     """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            rows = admin_rows(conn, "connector_scheduled_customers")
+        return [_schedule_of(*tuple(row)) for row in rows]
     pending = (
         select(ResyncRequest.customer_id, func.count().label("n"))
         .where(ResyncRequest.status == "pending")

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from connector.config import Settings, get_settings
 from connector.ops.fleet import load_figures
 from connector.ops.metrics import CustomerFigures, FleetCollector
-from connector.store import create_schema, make_engine
+from connector.store.engine import open_engine
 from connector.web import activities, fleet, hooks, problems, status
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings
@@ -26,10 +26,10 @@ def create_app(
     settings: Settings | None = None,
     web_settings: WebSettings | None = None,
 ) -> FastAPI:
-    """The web app over `engine` (default: the configured store, schema created)."""
+    """The web app over `engine` (default: the configured store, its schema checked)."""
     if engine is None:
-        engine = make_engine((settings or get_settings()).resolved_database_url())
-        create_schema(engine)
+        settings = settings or get_settings()
+        engine = open_engine(settings.resolved_database_url(), tenant_key=settings.tenant_key)
     app = FastAPI(
         title="connector",
         summary="Resync hooks for the CRM, and operator status.",

@@ -52,10 +52,10 @@ def test_generate_key_prints_one_fernet_key() -> None:
 def test_rotate_re_encrypts_every_customers_secrets_under_the_newest_key(
     cli_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connector.store import create_schema
+    from connector.store import migrate
 
     engine = engine_of(cli_env)
-    create_schema(engine)
+    migrate(engine)
     old = Vault([cli_env["key"]])
     for customer in ("acme", "beta"):
         TenantStore(engine, customer).save_connection(
@@ -86,10 +86,10 @@ def test_rotate_re_encrypts_every_customers_secrets_under_the_newest_key(
 def test_rotate_with_a_ring_missing_the_old_key_fails_naming_the_secret(
     cli_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from connector.store import create_schema
+    from connector.store import migrate
 
     engine = engine_of(cli_env)
-    create_schema(engine)
+    migrate(engine)
     TenantStore(engine, "acme").save_connection(
         Connection(
             customer_id="acme",

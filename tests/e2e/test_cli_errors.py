@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from connector.store import create_schema, make_engine
+from connector.store import make_engine, migrate
 from tests.conftest import REPO
 from tests.e2e.conftest import Sandbox, connect, point_at
 
@@ -47,7 +47,7 @@ def connected_demo(
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     monkeypatch.setenv("CONNECTOR_DATABASE_URL", url)
     engine = make_engine(url)
-    create_schema(engine)
+    migrate(engine)
     connect(sandbox, engine, "demo")
     return maps
 

@@ -145,9 +145,9 @@ def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
     db_url = f"sqlite:///{tmp_path / 'kill.db'}"
     monkeypatch.setenv("CONNECTOR_DATABASE_URL", db_url)
     engine = make_engine(db_url)
-    from connector.store import create_schema
+    from connector.store import migrate
 
-    create_schema(engine)
+    migrate(engine)
     customer = connect(fresh_sandbox, engine, "demo")
     fresh_sandbox.org.set_faults(
         [FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=400)]

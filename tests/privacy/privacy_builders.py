@@ -30,6 +30,7 @@ from connector.store.models import (
     Suppression,
     SyncRun,
 )
+from tests.helpers.stores import owner_of
 
 REPORT_ID = "00O000000000001AAA"
 NOW = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -117,7 +118,7 @@ def rows_of(engine: Engine, customer: str) -> dict[str, int]:
     """Rows naming `customer` in every table with a customer_id column, read with raw SQL
     outside any tenant context (as the database owner)."""
     found: dict[str, int] = {}
-    with engine.connect() as conn:
+    with owner_of(engine).connect() as conn:
         for table in SQLModel.metadata.sorted_tables:
             if "customer_id" not in table.c:
                 continue

@@ -21,6 +21,7 @@ from connector.schedule.leases import HeldLease, hold_lease
 from connector.store import TenantStore
 from connector.store.leases import LeaseLost
 from connector.store.models import utcnow
+from tests.helpers.stores import child_env
 
 TTL = timedelta(minutes=5)
 RACER = Path(__file__).with_name("lease_racer.py")
@@ -69,6 +70,7 @@ def test_given_processes_racing_for_one_customer_then_exactly_one_holds_the_leas
                 stdout=subprocess.PIPE,
                 text=True,
                 cwd=RACER.parents[2],
+                env=child_env(engine),
             )
             for _ in range(4)
         ]

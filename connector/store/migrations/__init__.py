@@ -1,1 +1,1 @@
-"""Alembic migrations of the store. `create_schema` applies them; nothing else needs to."""
+"""Alembic migrations of the store, applied by `connector db upgrade` (`store.engine.migrate`)."""
