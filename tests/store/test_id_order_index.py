@@ -6,12 +6,14 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from tests.helpers.stores import owner_of
+
 
 @pytest.mark.postgres
 def test_the_page_range_of_memberships_is_read_through_the_id_order_index(
     postgres_engine: Engine,
 ) -> None:
-    with postgres_engine.begin() as conn:
+    with owner_of(postgres_engine).begin() as conn:
         conn.execute(
             text(
                 "INSERT INTO memberships (customer_id, report_id, crm_id, added_at) "

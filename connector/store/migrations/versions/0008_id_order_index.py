@@ -6,8 +6,8 @@ collation, so PostgreSQL cannot use it for that range and scans every member of 
 at every page: quadratic in the report's size. This index is in the order the query asks for.
 SQLite compares ids in binary order already and needs nothing.
 
-Revision ID: 0008
-Revises: 0001
+Revision ID: 0008_id_order_index
+Revises: 0002_row_level_security
 Create Date: 2026-12-03
 """
 
@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0008"
-down_revision = "0001"
+revision = "0008_id_order_index"
+down_revision = "0002_row_level_security"
 branch_labels = None
 depends_on = None
 
