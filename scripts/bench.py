@@ -1,17 +1,26 @@
 #!/usr/bin/env python3
-"""Measure pull throughput against the sandbox, next to the raw floor, and print a table.
+"""Measure the pull's client CPU per row next to a hand-written script's, and print a table.
 
-For each folder size the sandbox runs in its own process (so it does not share a core's GIL
-with what is measured) and two measurements run in fresh child processes (so peak RSS is
-theirs alone):
+For each report size and each store, the sandbox runs in its own process (so what is measured
+does not share its interpreter), and two measurements run in fresh child processes (so their
+CPU time and peak RSS are theirs alone):
 
-- floor: the same report pages fetched over HTTPS with a bare `requests` loop, parsed, and
-  inserted into SQLite with one `executemany` per page: no mapping, no checks, no store.
-- connector: `connector.sync.pull.pull` into an empty SQLite store, as `connector sync` does.
+- baseline: a hand-written simple-salesforce script: `query_all` of the same Contact fields the
+  demo map names, upserted 2,000 at a time into a table of the same kind (customer id + record
+  id as the key) in the same store, with no mapping, checks or bookkeeping.
+- connector: `connector.sync.pull.pull` into an empty store, as `connector sync` does.
 
-Usage: .venv/bin/python scripts/bench.py [--sizes 10000 100000 1000000]
-Targets: throughput >= half the floor; API calls <= 1 per 2,000 rows + a constant; peak RSS
-flat as rows grow.
+The yardstick is client CPU per row (user + system time of the measured process, divided by
+the rows it stored): it does not depend on how fast the sandbox produces pages.
+
+Stores: `sqlite` (a file in a temporary directory) and `postgres` (a private database created
+next to CONNECTOR_DATABASE_URL, or postgresql://postgres@127.0.0.1:5432/test, and dropped
+afterwards).
+
+Usage: .venv/bin/python scripts/bench.py [--sizes 10000 100000 1000000] [--stores sqlite postgres]
+       .venv/bin/python scripts/bench.py --quick      # 10,000 rows on SQLite: about a minute
+Targets: connector CPU per row within 2x the baseline's; PostgreSQL at >= 0.7x SQLite's rate;
+API calls about 1 per 2,000 rows plus a constant; peak RSS flat as rows grow.
 
 The sandbox's hourly report-run limit is lifted for the measurement (a 1M-row report is 500
 runs, the whole hour of a real org); the table after the measurements gives what the limit
@@ -24,11 +33,13 @@ import argparse
 import json
 import os
 import resource
-import sqlite3
 import subprocess
 import sys
 import tempfile
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +52,7 @@ import report_runs  # noqa: E402
 CLIENT_ID = "connector-bench"
 USERNAME = "integration@demo.example"
 REPORT = "Enterprise_Contacts"
+DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/test"
 
 
 def peak_rss_mb() -> float:
@@ -96,14 +108,30 @@ def start_sandbox(
     raise SystemExit("sandbox did not start within 10 minutes")
 
 
-def child_floor(info: dict[str, Any], key_pem: str, work: Path) -> dict[str, Any]:
+def baseline_table_sql(dialect: str) -> str:
+    columns = ", ".join(f"{name} TEXT" for name in BASELINE_FIELDS)
+    return (
+        f"CREATE TABLE baseline (customer_id TEXT NOT NULL, crm_id TEXT NOT NULL, {columns}, "
+        "PRIMARY KEY (customer_id, crm_id))"
+    )
+
+
+#: The demo map's fields, as the Contact fields a hand-written script would select.
+BASELINE_SOQL = (
+    "SELECT Id, FirstName, LastName, Email, Phone, Title, Account.Name, MailingCountry FROM Contact"
+)
+BASELINE_FIELDS = ("first_name", "last_name", "email", "phone", "title", "company", "country")
+
+
+def child_baseline(info: dict[str, Any], key_pem: str, work: Path, url: str) -> dict[str, Any]:
+    """A hand-written simple-salesforce script: query_all the same columns, upsert them."""
     import requests
+    from simple_salesforce import Salesforce
+    from sqlalchemy import create_engine, text
 
     from connector.crm.salesforce.oauth_jwt import fetch_jwt_token
-    from connector.fieldmap import load_field_map, requested_columns
+    from connector.store.engine import normalize_url
 
-    fm = load_field_map("bench", work)
-    columns = requested_columns(fm)
     token = fetch_jwt_token(
         login_url=info["base_url"],
         client_id=CLIENT_ID,
@@ -113,67 +141,90 @@ def child_floor(info: dict[str, Any], key_pem: str, work: Path) -> dict[str, Any
     )
     http = requests.Session()
     http.verify = info["ca_path"]
-    http.headers["Authorization"] = f"Bearer {token.access_token}"
-    base = f"{info['base_url']}/services/data/v59.0"
-    started = time.perf_counter()
-    folder = http.get(
-        f"{base}/query/",
-        params={"q": "SELECT Id FROM Report WHERE DeveloperName = 'Enterprise_Contacts'"},
-        verify=info["ca_path"],
-    ).json()["records"][0]["Id"]
-    db = sqlite3.connect(work / "floor.db")
-    db.execute(
-        f"CREATE TABLE rows (id TEXT PRIMARY KEY, {', '.join(f'c{i} TEXT' for i in range(len(columns) - 1))})"
+    http.trust_env = False  # else REQUESTS_CA_BUNDLE would override the sandbox's CA
+    engine = create_engine(normalize_url(url))
+    with engine.begin() as conn:
+        conn.execute(text(baseline_table_sql(engine.dialect.name)))
+    names = ", ".join(BASELINE_FIELDS)
+    marks = ", ".join(f":{name}" for name in BASELINE_FIELDS)
+    updates = ", ".join(f"{name} = excluded.{name}" for name in BASELINE_FIELDS)
+    upsert = text(
+        f"INSERT INTO baseline (customer_id, crm_id, {names}) VALUES ('bench', :crm_id, {marks}) "
+        f"ON CONFLICT (customer_id, crm_id) DO UPDATE SET {updates}"
     )
-    placeholders = ", ".join("?" for _ in columns)
-    after, rows, calls = None, 0, 0
-    while True:
-        filters = (
-            []
-            if after is None
-            else [{"column": columns[0], "operator": "greaterThan", "value": after}]
-        )
-        body = {
-            "reportMetadata": {
-                "detailColumns": columns,
-                "reportFilters": filters,
-                "sortBy": [{"sortColumn": columns[0], "sortOrder": "Asc"}],
-            }
-        }
-        result = http.post(
-            f"{base}/analytics/reports/{folder}",
-            params={"includeDetails": "true"},
-            json=body,
-            verify=info["ca_path"],
-        ).json()
-        calls += 1
-        page = [
-            tuple(cell.get("value") for cell in r["dataCells"])
-            for r in result["factMap"]["T!T"]["rows"]
-        ]
-        db.executemany(f"INSERT OR REPLACE INTO rows VALUES ({placeholders})", page)
-        db.commit()
-        rows += len(page)
-        if result.get("allData", True) or not page:
-            break
-        after = page[-1][0]
-    elapsed = time.perf_counter() - started
-    return {"rows": rows, "seconds": elapsed, "calls": calls + 1, "rss_mb": peak_rss_mb()}
+    counts = count_requests()
+    started, cpu = time.perf_counter(), time.process_time()
+    sf = Salesforce(
+        instance_url=token.instance_url,
+        session_id=token.access_token,
+        session=http,
+        version="59.0",
+    )
+    rows, batch = 0, []
+    with engine.connect() as conn:
+        for record in sf.query_all_iter(BASELINE_SOQL):
+            account = record.get("Account") or {}
+            batch.append(
+                {
+                    "crm_id": record["Id"],
+                    "first_name": record.get("FirstName"),
+                    "last_name": record.get("LastName"),
+                    "email": record.get("Email"),
+                    "phone": record.get("Phone"),
+                    "title": record.get("Title"),
+                    "company": account.get("Name"),
+                    "country": record.get("MailingCountry"),
+                }
+            )
+            if len(batch) == 2000:
+                conn.execute(upsert, batch)
+                conn.commit()
+                rows, batch = rows + len(batch), []
+        if batch:
+            conn.execute(upsert, batch)
+            conn.commit()
+            rows += len(batch)
+    return {
+        "rows": rows,
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
+        "calls": counts["calls"],
+        "rss_mb": peak_rss_mb(),
+    }
 
 
-def child_connector(info: dict[str, Any], key_pem: str, work: Path) -> dict[str, Any]:
+def count_requests() -> dict[str, int]:
+    """Count this process's HTTP requests to the CRM (all, and report runs) from now on."""
+    import requests
+
+    counts = {"calls": 0, "report_runs": 0}
+    send = requests.Session.send
+
+    def counting_send(self: requests.Session, request: Any, **kwargs: Any) -> Any:
+        counts["calls"] += 1
+        if request.method == "POST" and "/analytics/reports/" in (request.url or ""):
+            counts["report_runs"] += 1
+        return send(self, request, **kwargs)
+
+    requests.Session.send = counting_send  # type: ignore[method-assign]
+    return counts
+
+
+def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) -> dict[str, Any]:
+    """`pull` into an empty store; counts the report runs it asks the sandbox for."""
+
     from connector.config import get_settings
     from connector.crm.salesforce.connect import connect_jwt
     from connector.fieldmap import load_field_map
     from connector.runtime import connect_crm
-    from connector.store import TenantStore, make_engine, migrate
+    from connector.store import TenantStore, make_engine
     from connector.sync.pull import pull
     from connector.vault import Vault
 
+    counts = count_requests()
     settings = get_settings()
     fm = load_field_map("bench", work)
-    engine = make_engine(f"sqlite:///{work / 'connector.db'}")
-    migrate(engine)
+    engine = make_engine(url, tenant_key=os.environ.get("CONNECTOR_TENANT_KEY"))
     store = TenantStore(engine, "bench")
     vault = Vault.from_settings(settings)
     connect_jwt(
@@ -186,13 +237,14 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path) -> dict[str,
         ca_bundle=fm.crm.ca_bundle,
     )
     crm = connect_crm(fm, store, settings, vault=vault)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     run = pull(fm, store, crm)
-    elapsed = time.perf_counter() - started
     return {
         "rows": run.rows_read,
-        "seconds": elapsed,
+        "seconds": time.perf_counter() - started,
+        "cpu": time.process_time() - cpu,
         "calls": run.api_calls,
+        "report_runs": counts["report_runs"],
         "rss_mb": peak_rss_mb(),
         "status": run.status,
         "written": run.prospects_written,
@@ -200,9 +252,9 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path) -> dict[str,
     }
 
 
-def run_child(kind: str, work: Path, env: dict[str, str]) -> dict[str, Any]:
+def run_child(kind: str, work: Path, url: str, env: dict[str, str]) -> dict[str, Any]:
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--work", str(work)],
+        [sys.executable, __file__, "--child", kind, "--work", str(work), "--url", url],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -214,11 +266,55 @@ def run_child(kind: str, work: Path, env: dict[str, str]) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def measure(rows: int) -> dict[str, Any]:
+@contextmanager
+def store_url(store: str, work: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A fresh store at the latest schema, and the environment a child needs to open it.
+
+    PostgreSQL as in production: a private database migrated by the owner (the configured
+    URL's role), used through a login role of its own under row-level security; both are
+    dropped afterwards.
+    """
+    from connector.store import make_engine, migrate
+
+    if store == "sqlite":
+        url = f"sqlite:///{work / (name + '.db')}"
+        migrate(make_engine(url))
+        yield url, {}
+        return
+    import secrets
+
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    from connector.store.engine import normalize_url
+
+    base = normalize_url(os.environ.get("CONNECTOR_DATABASE_URL") or DEFAULT_POSTGRES)
+    suffix = uuid.uuid4().hex[:8]
+    database, role, key = f"bench_{name}_{suffix}", f"bench_app_{suffix}", secrets.token_hex(32)
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{database}"'))
+        conn.execute(text(f'CREATE ROLE "{role}" LOGIN'))
+    owner_url = make_url(base).set(database=database)
+    try:
+        owner = make_engine(owner_url.render_as_string(hide_password=False))
+        migrate(owner, app_role=role, tenant_key=key)
+        owner.dispose()
+        app_url = owner_url.set(username=role, password=None)
+        yield app_url.render_as_string(hide_password=False), {"CONNECTOR_TENANT_KEY": key}
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            conn.execute(text(f'DROP ROLE IF EXISTS "{role}"'))
+        admin.dispose()
+
+
+def measure(rows: int, stores: list[str]) -> list[dict[str, Any]]:
     from cryptography.fernet import Fernet
 
     from connector.crm.salesforce.keys import generate_key_pair
 
+    results = []
     with tempfile.TemporaryDirectory(prefix="connector-bench-") as tmp:
         work = Path(tmp)
         key_pem, cert = generate_key_pair("connector-bench")
@@ -241,12 +337,19 @@ def measure(rows: int) -> dict[str, Any]:
             )
             (work / "info.json").write_text(json.dumps(info))
             lift_report_run_limits(info)
-            floor = run_child("floor", work, env)
-            connector = run_child("connector", work, env)
+            for store in stores:
+                with store_url(store, work, "baseline") as (url, extra):
+                    baseline = run_child("baseline", work, url, {**env, **extra})
+                with store_url(store, work, "connector") as (url, extra):
+                    connector = run_child("connector", work, url, {**env, **extra})
+                results.append(
+                    {"size": rows, "store": store, "baseline": baseline, "connector": connector}
+                )
+                print(json.dumps(results[-1]), file=sys.stderr, flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    return {"size": rows, "floor": floor, "connector": connector}
+    return results
 
 
 def lift_report_run_limits(info: dict[str, Any]) -> None:
@@ -262,15 +365,18 @@ def lift_report_run_limits(info: dict[str, Any]) -> None:
 
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
-        "| report rows | connector rec/s | floor rec/s | ratio | API calls | calls per 1,000 rows | connector peak RSS | floor peak RSS |"
+        "| rows | store | connector rec/s | connector CPU µs/row | baseline rec/s "
+        "| baseline CPU µs/row | CPU ratio | API calls | report runs | connector peak RSS |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
-        c, f = r["connector"], r["floor"]
-        c_rate, f_rate = c["rows"] / c["seconds"], f["rows"] / f["seconds"]
+        c, b = r["connector"], r["baseline"]
+        c_cpu = 1e6 * c["cpu"] / max(c["rows"], 1)
+        b_cpu = 1e6 * b["cpu"] / max(b["rows"], 1)
         print(
-            f"| {r['size']:,} | {c_rate:,.0f} | {f_rate:,.0f} | {c_rate / f_rate:.2f} | {c['calls']} "
-            f"| {1000 * c['calls'] / max(c['rows'], 1):.2f} | {c['rss_mb']:.0f} MB | {f['rss_mb']:.0f} MB |"
+            f"| {r['size']:,} | {r['store']} | {c['rows'] / c['seconds']:,.0f} | {c_cpu:.0f} "
+            f"| {b['rows'] / b['seconds']:,.0f} | {b_cpu:.0f} | {c_cpu / b_cpu:.2f} "
+            f"| {c['calls']} | {c['report_runs']} | {c['rss_mb']:.0f} MB |"
         )
 
 
@@ -279,20 +385,25 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--child", choices=["floor", "connector"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stores", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
+    )
+    parser.add_argument("--quick", action="store_true", help="10,000 rows on SQLite only.")
+    parser.add_argument("--child", choices=["baseline", "connector"], help=argparse.SUPPRESS)
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         info = json.loads((args.work / "info.json").read_text())
         key_pem = (args.work / "key.pem").read_text()
-        measure_child = child_floor if args.child == "floor" else child_connector
-        print(json.dumps(measure_child(info, key_pem, args.work)))
+        measure_child = child_baseline if args.child == "baseline" else child_connector
+        print(json.dumps(measure_child(info, key_pem, args.work, args.url)))
         return
+    sizes, stores = ([10_000], ["sqlite"]) if args.quick else (args.sizes, args.stores)
     results = []
-    for size in args.sizes:
-        print(f"measuring {size:,} rows ...", file=sys.stderr, flush=True)
-        results.append(measure(size))
-        print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+    for size in sizes:
+        print(f"measuring {size:,} rows on {', '.join(stores)} ...", file=sys.stderr, flush=True)
+        results.extend(measure(size, stores))
     print_table(results)
     print()
     report_runs.print_table(args.sizes)

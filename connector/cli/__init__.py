@@ -54,6 +54,7 @@ def _mount() -> None:
         ops_cmds,
         privacy_cmds,
         sandbox_cmds,
+        status_cmds,
         sync_cmds,
     )
 
@@ -63,6 +64,7 @@ def _mount() -> None:
     app.add_typer(fieldmap_cmds.app, name="fieldmap")
     activities_cmds.register(app)
     ops_cmds.register(app)
+    status_cmds.register(app)
     app.add_typer(activities_cmds.app, name="activities")
     app.add_typer(sandbox_cmds.app, name="sandbox")
     app.add_typer(auth.auth_app, name="auth")

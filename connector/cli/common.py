@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import logging
+import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,12 +43,14 @@ def setup_logging(verbose: bool, debug: bool) -> None:
     from rich.logging import RichHandler
 
     level = logging.DEBUG if debug else logging.INFO if verbose else logging.WARNING
-    logging.basicConfig(
-        level=level,
-        format="%(message)s",
-        handlers=[RichHandler(console=err_console, show_path=False, rich_tracebacks=debug)],
-        force=True,
-    )
+    handler: logging.Handler
+    if os.environ.get("CONNECTOR_LOG_FORMAT", "").lower() == "json":
+        from connector.logs import json_handler
+
+        handler = json_handler()
+    else:
+        handler = RichHandler(console=err_console, show_path=False, rich_tracebacks=debug)
+    logging.basicConfig(level=level, format="%(message)s", handlers=[handler], force=True)
     for noisy in ("urllib3", "httpx", "uvicorn.access", "uvicorn.error"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

@@ -6,6 +6,7 @@ or Celery), a Celery worker, and the web app with the resync hooks.
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,8 @@ from connector.errors import ConfigError
 if TYPE_CHECKING:
     from connector.schedule.executor import Executor
     from connector.schedule.runner import PassReport
+
+log = logging.getLogger(__name__)
 
 scheduler_app = typer.Typer(help="Run syncs when they are due (schedules and resync requests).")
 
@@ -53,10 +56,28 @@ def scheduler_run(
     else:
         runner = InlineExecutor(engine, settings, ttl=timedelta(seconds=schedule.lease_ttl))
 
+    from connector.ops.notify import scheduled_alerts
+
+    alerts = scheduled_alerts(
+        engine, settings.field_maps_dir, budget_share=settings.api_budget_share
+    )
+
     def show(report: PassReport) -> None:
+        log.info(
+            "scheduler pass: %d due, %d run, %d erasures, %d alerts sent",
+            len(report.due),
+            len(report.outcomes),
+            report.erasures,
+            report.alerts,
+        )
         if once or report.due:
             console.print(_pass_table(report, executor))
 
+    console.print(
+        f"scheduler: {executor} executor, a pass every "
+        f"{interval or schedule.scheduler_interval:g}s, "
+        f"alerts {'on' if alerts else 'off (set CONNECTOR_ALERT_URLS)'}"
+    )
     run_loop(
         engine,
         settings,
@@ -64,6 +85,7 @@ def scheduler_run(
         interval=interval or schedule.scheduler_interval,
         once=once,
         on_pass=show,
+        alerts=alerts,
     )
 
 

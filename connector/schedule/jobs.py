@@ -24,6 +24,7 @@ from connector.config import Settings
 from connector.crm.base import CrmAdapter, ReportRef
 from connector.errors import AuthError, ConfigError, ConnectorError, CrmError, CrmRateLimited
 from connector.fieldmap import FieldMap, load_field_map
+from connector.logs import log_context
 from connector.privacy.audit import record_audit
 from connector.runtime import connect_crm, suppression_check
 from connector.schedule.due import (
@@ -106,7 +107,7 @@ def run_job(
     raised. Raises StoreError only when the store itself fails.
     """
     store = TenantStore(engine, customer_id)
-    with hold_lease(store, ttl) as lease:
+    with log_context(customer=customer_id, job="scheduled_sync"), hold_lease(store, ttl) as lease:
         if lease is None:
             return Outcome(customer_id, "busy")
         now = clock()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -37,6 +37,7 @@ class PassReport:
     due: list[Job] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
     erasures: int = 0
+    alerts: int = 0
 
 
 def erasure_hook() -> Callable[..., list[Any]] | None:
@@ -60,11 +61,17 @@ def plan_pass(engine: Engine, settings: Settings, now: datetime) -> list[Job]:
 
 
 def run_pass(
-    engine: Engine, settings: Settings, executor: Executor, now: datetime | None = None
+    engine: Engine,
+    settings: Settings,
+    executor: Executor,
+    now: datetime | None = None,
+    alerts: Callable[[], Sized] | None = None,
 ) -> PassReport:
     """One scheduler pass. A customer's failure never stops the others.
 
-    Raises StoreError when the store cannot be read at all.
+    `alerts`, when given, runs after the jobs (it announces incidents that opened or cleared);
+    its failure is logged and never stops the pass. Raises StoreError when the store cannot be
+    read at all.
     """
     report = PassReport(started_at=now or utcnow())
     erasures = erasure_hook()
@@ -79,6 +86,11 @@ def run_pass(
             continue
         if outcome is not None:
             report.outcomes.append(outcome)
+    if alerts is not None:
+        try:
+            report.alerts = len(alerts())
+        except Exception as exc:  # an alert channel's trouble must not stop the syncs
+            log.error("alerts not sent this pass: %s", type(exc).__name__)
     return report
 
 
@@ -91,12 +103,13 @@ def run_loop(
     once: bool = False,
     stop: threading.Event | None = None,
     on_pass: Callable[[PassReport], None] | None = None,
+    alerts: Callable[[], Sized] | None = None,
 ) -> None:
     """Run passes every `interval` seconds until `stop` is set (or once)."""
     stop = stop or threading.Event()
     while True:
         try:
-            report = run_pass(engine, settings, executor)
+            report = run_pass(engine, settings, executor, alerts=alerts)
         except ConnectorError as exc:
             if once:
                 raise

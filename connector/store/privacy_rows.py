@@ -169,6 +169,17 @@ class PrivacyMixin(TenantStoreBase):
             stmt = select(AuditEvent).order_by(col(AuditEvent.at).desc()).limit(limit)
             return list(session.exec(stmt))
 
+    def last_audit_event(self, action: str) -> AuditEvent | None:
+        """The customer's newest audit event of `action`, if any."""
+        with self.session() as session:
+            stmt = (
+                select(AuditEvent)
+                .where(AuditEvent.action == action)
+                .order_by(col(AuditEvent.at).desc())
+                .limit(1)
+            )
+            return session.exec(stmt).first()
+
     # retention ------------------------------------------------------------------------
 
     def delete_activities_before(self, cutoff: datetime, audit: AuditEvent | None = None) -> int:

@@ -14,6 +14,7 @@ import json
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import collate, delete, exists, func, update
@@ -161,6 +162,22 @@ class PullRowsMixin(TenantStoreBase):
         with self.session() as session:
             stmt = select(SyncRun).order_by(col(SyncRun.started_at).desc()).limit(limit)
             return list(session.exec(stmt))
+
+    def run_counts(self) -> dict[tuple[str, str], int]:
+        """(kind, status) -> how many of the customer's stored runs ended so (or are running)."""
+        with self.session() as session:
+            stmt = select(SyncRun.kind, SyncRun.status, func.count()).group_by(
+                col(SyncRun.kind), col(SyncRun.status)
+            )
+            return {(kind, status): int(n) for kind, status, n in session.exec(stmt)}
+
+    def last_finished_at(self, kind: str, status: str = "succeeded") -> datetime | None:
+        """When the customer's latest `kind` run that ended `status` finished (None if never)."""
+        with self.session() as session:
+            stmt = select(func.max(SyncRun.finished_at)).where(
+                SyncRun.kind == kind, SyncRun.status == status
+            )
+            return session.exec(stmt).one()
 
     def get_run(self, run_id: str) -> SyncRun | None:
         with self.session() as session:

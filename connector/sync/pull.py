@@ -27,6 +27,7 @@ from connector.errors import (
     LeaseLost,
 )
 from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report, requested_columns
+from connector.logs import bind
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
 from connector.store.tenant import TenantStore
@@ -117,6 +118,7 @@ def pull(
         run.status, run.error, run.error_code, run.finished_at = "running", None, None, None
     else:
         run = store.start_run("pull", trigger=options.trigger, full=options.full)
+    bind(customer=fm.customer, run_id=run.run_id)
     base_calls = run.api_calls
 
     def stamp_run() -> dict[str, Any]:

@@ -19,6 +19,7 @@ from typing import Any
 from connector.crm.base import CrmAdapter
 from connector.errors import ConnectorError, CrmRateLimited
 from connector.fieldmap import FieldMap
+from connector.logs import bind
 from connector.store.activities import MarkOutcome, RecordResult
 from connector.store.models import SyncRun, utcnow
 from connector.store.tenant import TenantStore
@@ -83,6 +84,7 @@ def push(
     """
     store.ensure_customer()
     run = store.start_run("push", trigger=trigger)
+    bind(customer=fm.customer, run_id=run.run_id)
     base_calls = crm.counter.calls
     try:
         pending = store.pending_activity_ids(limit)

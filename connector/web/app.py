@@ -10,13 +10,16 @@ development.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.engine import Engine
 
 from connector.config import Settings, get_settings
+from connector.ops.fleet import load_figures
+from connector.ops.metrics import CustomerFigures, FleetCollector
 from connector.store.engine import open_engine
-from connector.web import activities, hooks, problems, status
+from connector.web import activities, fleet, hooks, problems, status
 from connector.web.guard import BodyLimit, RateLimit, RefusalLog
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings, load_web_settings
@@ -42,10 +45,11 @@ def create_app(
     )
     app.state.engine = engine
     app.state.web_settings = web_settings
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(fleet_collector(engine, settings or get_settings()))
     problems.install(app)
     app.include_router(hooks.router)
     app.include_router(status.router)
+    app.include_router(fleet.router)
     app.include_router(activities.router)
     # innermost: the body limit must see `receive` unwrapped by the counting middleware
     app.add_middleware(BodyLimit, limit=web_settings.max_body_bytes)
@@ -57,6 +61,15 @@ def create_app(
     )
     app.add_middleware(RefusalLog)
     return app
+
+
+def fleet_collector(engine: Engine, settings: Settings) -> FleetCollector:
+    """The per-customer figures of `/metrics`, read from the store at every scrape."""
+
+    def read() -> list[CustomerFigures]:
+        return load_figures(engine, settings.field_maps_dir, budget_share=settings.api_budget_share)
+
+    return FleetCollector(read, clock=lambda: datetime.now(UTC))
 
 
 async def _count_responses(

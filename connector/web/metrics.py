@@ -1,63 +1,61 @@
-"""Counters in the Prometheus text format, hand-written (no client library needed).
+"""The web app's Prometheus metrics, on the maintained client library.
 
-Each app has its own `Metrics`; `GET /metrics` renders it. Label values are fixed words
-chosen by the code (hook names, outcomes, status classes), never customer data.
+Each app has its own `Metrics` (its own registry, so tests and several apps in one process do
+not share counters). `GET /metrics` renders the app's own counters (HTTP responses, hooks,
+resync requests) and, when the app has a store, the fleet's per-customer figures read from it
+at scrape time (`connector.ops.metrics`). Label values are words chosen by the code or
+customer ids, never personal data.
 """
 
 from __future__ import annotations
 
-import threading
-from collections import defaultdict
+from prometheus_client import CollectorRegistry, Counter, disable_created_metrics, generate_latest
+from prometheus_client.registry import Collector
 
-_HELP: dict[str, str] = {
-    "connector_http_responses_total": "HTTP responses sent, by status class.",
-    "connector_hook_requests_total": "Resync hook requests, by hook and outcome.",
-    "connector_resync_requests_recorded_total": "Resync requests recorded, by source.",
+#: name -> (help, label names) of the counters the app increments.
+COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "connector_http_responses_total": ("HTTP responses sent, by status class.", ("status",)),
+    "connector_hook_requests_total": (
+        "Resync hook requests, by hook and outcome.",
+        ("hook", "outcome"),
+    ),
+    "connector_resync_requests_recorded_total": (
+        "Resync requests recorded, by source.",
+        ("source",),
+    ),
 }
+
+# `_created` series double every counter and say nothing an operator needs here.
+disable_created_metrics()
+
+#: Content type of the text exposition format that `render` produces.
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class Metrics:
-    """A thread-safe set of labelled counters."""
+    """The app's counters, plus any collectors added (the fleet's figures)."""
 
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._values: dict[str, dict[tuple[tuple[str, str], ...], float]] = defaultdict(dict)
+    def __init__(self, *collectors: Collector) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self._counters = {
+            name: Counter(name, text, labels, registry=self.registry)
+            for name, (text, labels) in COUNTERS.items()
+        }
+        for collector in collectors:
+            self.registry.register(collector)
 
     def inc(self, name: str, amount: float = 1.0, **labels: str) -> None:
-        """Add `amount` to the counter `name` with `labels`."""
-        if name not in _HELP:
-            raise KeyError(f"unknown metric {name!r}; known: {', '.join(sorted(_HELP))}")
-        key = tuple(sorted(labels.items()))
-        with self._lock:
-            series = self._values[name]
-            series[key] = series.get(key, 0.0) + amount
+        """Add `amount` to the counter `name` with `labels`. Raises KeyError for unknown names."""
+        counter = self._counters.get(name)
+        if counter is None:
+            raise KeyError(f"unknown metric {name!r}; known: {', '.join(sorted(COUNTERS))}")
+        counter.labels(**labels).inc(amount)
 
     def value(self, name: str, **labels: str) -> float:
         """The counter's current value (0 when never incremented)."""
-        with self._lock:
-            return self._values.get(name, {}).get(tuple(sorted(labels.items())), 0.0)
+        sample = name if name.endswith("_total") else f"{name}_total"
+        return self.registry.get_sample_value(sample, labels) or 0.0
 
     def render(self) -> str:
-        """Every counter in the Prometheus text exposition format (version 0.0.4)."""
-        lines: list[str] = []
-        with self._lock:
-            snapshot = {name: dict(series) for name, series in self._values.items()}
-        for name in sorted(_HELP):
-            lines += [f"# HELP {name} {_HELP[name]}", f"# TYPE {name} counter"]
-            for key, value in sorted(snapshot.get(name, {}).items()):
-                lines.append(f"{name}{_labels(key)} {_number(value)}")
-        return "\n".join(lines) + "\n"
-
-
-def _labels(key: tuple[tuple[str, str], ...]) -> str:
-    if not key:
-        return ""
-    return "{" + ",".join(f'{name}="{_escape(value)}"' for name, value in key) + "}"
-
-
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-
-
-def _number(value: float) -> str:
-    return str(int(value)) if value.is_integer() else repr(value)
+        """Every metric in the Prometheus text exposition format (version 0.0.4)."""
+        return generate_latest(self.registry).decode()

@@ -26,6 +26,7 @@ from connector.store.admin import as_utc
 from connector.store.models import SyncRun
 from connector.store.tenant import TenantStore
 from connector.web.guard import client_address
+from connector.web.metrics import CONTENT_TYPE
 from connector.web.problems import Problem
 from connector.web.settings import WebSettings
 
@@ -125,31 +126,6 @@ def tenant_store(request: Request, customer: str) -> TenantStore:
 
 
 @router.get(
-    "/api/customers/{customer}",
-    tags=["status"],
-    summary="A customer's status and schedule",
-    dependencies=[Depends(require_operator)],
-)
-async def customer_status(customer: str, request: Request) -> JSONResponse:
-    """Status, next due time, consecutive failures and pending resync requests."""
-    store = tenant_store(request, customer)
-    customer_row = await run_in_threadpool(store.get_customer)
-    if customer_row is None:
-        raise Problem(404, "no such customer")
-    state = await run_in_threadpool(store.schedule_state)
-    return JSONResponse(
-        {
-            "customer": customer,
-            "status": state.status,
-            "next_due_at": iso(state.next_due_at),
-            "last_run_at": iso(state.last_run_at),
-            "consecutive_failures": state.consecutive_failures,
-            "pending_resyncs": state.pending_resyncs,
-        }
-    )
-
-
-@router.get(
     "/api/customers/{customer}/runs",
     tags=["status"],
     summary="A customer's recent runs",
@@ -175,6 +151,5 @@ async def customer_runs(
 )
 async def metrics(request: Request) -> PlainTextResponse:
     """Every counter, for a Prometheus scrape."""
-    return PlainTextResponse(
-        request.app.state.metrics.render(), media_type="text/plain; version=0.0.4"
-    )
+    body = await run_in_threadpool(request.app.state.metrics.render)
+    return PlainTextResponse(body, media_type=CONTENT_TYPE)

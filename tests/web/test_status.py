@@ -80,9 +80,9 @@ def test_metrics_count_hooks_in_prometheus_text_format(client: TestClient) -> No
     assert response.headers["content-type"].startswith("text/plain")
     lines = response.text.splitlines()
     assert "# TYPE connector_hook_requests_total counter" in lines
-    assert 'connector_hook_requests_total{hook="salesforce",outcome="accepted"} 1' in lines
-    assert 'connector_hook_requests_total{hook="salesforce",outcome="duplicate"} 1' in lines
-    assert 'connector_hook_requests_total{hook="salesforce",outcome="refused"} 1' in lines
-    assert 'connector_hook_requests_total{hook="webhook",outcome="refused"} 1' in lines
-    assert 'connector_resync_requests_recorded_total{source="outbound_message"} 1' in lines
+    assert 'connector_hook_requests_total{hook="salesforce",outcome="accepted"} 1.0' in lines
+    assert 'connector_hook_requests_total{hook="salesforce",outcome="duplicate"} 1.0' in lines
+    assert 'connector_hook_requests_total{hook="salesforce",outcome="refused"} 1.0' in lines
+    assert 'connector_hook_requests_total{hook="webhook",outcome="refused"} 1.0' in lines
+    assert 'connector_resync_requests_recorded_total{source="outbound_message"} 1.0' in lines
     assert any(line.startswith('connector_http_responses_total{status="2xx"}') for line in lines)
