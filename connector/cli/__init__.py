@@ -46,6 +46,7 @@ def _mount() -> None:
         ops_cmds,
         privacy_cmds,
         sync_cmds,
+        tokens_cmds,
     )
 
     sync_cmds.register(app)
@@ -54,6 +55,7 @@ def _mount() -> None:
     app.add_typer(fieldmap_cmds.app, name="fieldmap")
     activities_cmds.register(app)
     ops_cmds.register(app)
+    tokens_cmds.register(app)
     app.add_typer(activities_cmds.app, name="activities")
     from connector.cli.auth import auth_app, secrets_app
     from connector.sandbox.cli import app as sandbox_app

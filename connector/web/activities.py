@@ -17,8 +17,9 @@ from connector.privacy.audit import record_audit
 from connector.runtime import suppression_check
 from connector.sync.activities import ActivityIn
 from connector.sync.push import record_activities
+from connector.web.access import require
 from connector.web.problems import Problem
-from connector.web.status import require_operator, tenant_store
+from connector.web.status import tenant_store
 
 router = APIRouter()
 
@@ -30,7 +31,7 @@ MAX_BATCH = 1000
     tags=["activities"],
     summary="Queue call and email activities for write-back",
     status_code=202,
-    dependencies=[Depends(require_operator)],
+    dependencies=[Depends(require("activities:write"))],
 )
 async def post_activities(
     customer: str,

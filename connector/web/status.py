@@ -1,13 +1,12 @@
 """Operator endpoints: health, a customer's status and recent runs, and metrics.
 
 Nothing here shows personal data: runs carry ids, counts, API usage and error *codes* (an
-error message may quote a record, so it stays in the CLI's `connector runs`). When
-`CONNECTOR_OPERATOR_TOKEN` is set, `/api/*` and `/metrics` require it as a bearer token.
+error message may quote a record, so it stays in the CLI's `connector runs`). Who may call
+each route is decided in `web.access` (the scope each route declares).
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from connector.store.admin import as_utc
 from connector.store.models import SyncRun
 from connector.store.tenant import TenantStore
+from connector.web.access import require
 from connector.web.problems import Problem
-from connector.web.settings import WebSettings
 
 router = APIRouter()
 
@@ -46,17 +45,6 @@ RUN_FIELDS: tuple[str, ...] = (
     "api_limit",
     "error_code",
 )
-
-
-def require_operator(request: Request) -> None:
-    """Refuse (401) a request without the operator token, when one is configured."""
-    settings: WebSettings = request.app.state.web_settings
-    if settings.operator_token is None:
-        return
-    sent = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    expected = settings.operator_token.get_secret_value()
-    if not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Problem(401, "an operator bearer token is required", {"WWW-Authenticate": "Bearer"})
 
 
 def iso(when: datetime | None) -> str | None:
@@ -95,7 +83,7 @@ def tenant_store(request: Request, customer: str) -> TenantStore:
     "/api/customers/{customer}",
     tags=["status"],
     summary="A customer's status and schedule",
-    dependencies=[Depends(require_operator)],
+    dependencies=[Depends(require("status:read"))],
 )
 async def customer_status(customer: str, request: Request) -> JSONResponse:
     """Status, next due time, consecutive failures and pending resync requests."""
@@ -120,7 +108,7 @@ async def customer_status(customer: str, request: Request) -> JSONResponse:
     "/api/customers/{customer}/runs",
     tags=["status"],
     summary="A customer's recent runs",
-    dependencies=[Depends(require_operator)],
+    dependencies=[Depends(require("status:read"))],
 )
 async def customer_runs(
     customer: str, request: Request, limit: int = Query(20, ge=1, le=200)
@@ -137,7 +125,7 @@ async def customer_runs(
     "/metrics",
     tags=["status"],
     summary="Counters in Prometheus text format",
-    dependencies=[Depends(require_operator)],
+    dependencies=[Depends(require("metrics:read"))],
     response_class=PlainTextResponse,
 )
 async def metrics(request: Request) -> PlainTextResponse:
