@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from connector.config import Settings, get_settings
 from connector.store import create_schema, make_engine
-from connector.web import activities, hooks, problems, status
+from connector.web import activities, hooks, problems, read_api, status
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings
 
@@ -39,6 +39,7 @@ def create_app(
     app.include_router(hooks.router)
     app.include_router(status.router)
     app.include_router(activities.router)
+    app.include_router(read_api.router)
     app.middleware("http")(_count_responses)
     return app
 

@@ -8,6 +8,8 @@ one customer only, and nothing needs storing; rotating the master rotates them a
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,5 +30,15 @@ class WebSettings(BaseSettings):
     operator_token: SecretStr | None = Field(
         default=None,
         description="Bearer token required by /api/* and /metrics when set (open when unset).",
+    )
+    field_maps_dir: Path = Field(
+        default=Path("field_maps"),
+        description="The field maps; the read API serves only the fields a customer's map names.",
+    )
+    change_feed_lag: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds the read API's change feed stays behind now, so that a write "
+        "committed after it was stamped is not skipped.",
     )
     max_body_bytes: int = Field(default=1_000_000, gt=0, description="Largest hook body read.")
