@@ -45,6 +45,14 @@ def open_engine(settings: Settings | None = None) -> Engine:
     return engine
 
 
-def open_store(customer: str, settings: Settings | None = None) -> TenantStore:
-    """The customer's partition of the store."""
-    return TenantStore(open_engine(settings), customer)
+def open_store(
+    customer: str, settings: Settings | None = None, *, command: str = "a command"
+) -> TenantStore:
+    """The customer's partition of the store. Refuses an erased customer (ErasedCustomer),
+    recording the refused `command` in its audit trail."""
+    from connector.privacy.audit import cli_actor
+    from connector.privacy.tombstone import refuse_if_erased
+
+    engine = open_engine(settings)
+    refuse_if_erased(engine, customer, cli_actor(), command)
+    return TenantStore(engine, customer)

@@ -30,6 +30,7 @@ from connector.privacy.export import export_customer, export_subject
 from connector.privacy.forget import forget_subject
 from connector.privacy.retention import run_retention
 from connector.privacy.subjects import Subject, parse_subject
+from connector.privacy.tombstone import refuse_if_erased
 from connector.store.admin import as_utc
 from connector.store.models import utcnow
 
@@ -49,7 +50,7 @@ def audited(action: str) -> Callable[[F], F]:
             customer = kwargs.get("customer")
             if not customer:
                 return func(*args, **kwargs)
-            with audit_action(open_store(customer), cli_actor(), action):
+            with audit_action(open_store(customer, command=action), cli_actor(), action):
                 return func(*args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
@@ -90,7 +91,7 @@ def export(
     """Export everything held for the customer (or one data subject) as JSON Lines + manifest."""
     subject = _subject(email, phone, crm_id, region)
     out_dir = Path(out or f"export-{customer}-{utcnow():%Y%m%dT%H%M%SZ}")
-    store = open_store(customer)
+    store = open_store(customer, command="export")
     if subject is None:
         manifest = export_customer(store, out_dir, cli_actor())
     else:
@@ -135,6 +136,7 @@ def erase(
         return
     if customer is None:
         raise ConfigError("name the CUSTOMER to erase, or use --pending or --run-due")
+    refuse_if_erased(engine, customer, cli_actor(), "erase")
     now = utcnow()
     due_on = _parse_on(on)
     due_now = due_time(due_on, now) <= now  # refuses a date more than 10 days ahead
@@ -194,7 +196,9 @@ def forget(
     subject = _subject(email, phone, crm_id, region)
     if subject is None:
         raise typer.BadParameter("give one of --email, --phone or --crm-id")
-    outcome = forget_subject(open_store(customer), subject, cli_actor(), region=region)
+    outcome = forget_subject(
+        open_store(customer, command="forget"), subject, cli_actor(), region=region
+    )
     deleted = ", ".join(f"{table} {count}" for table, count in outcome.deleted.items())
     console.print(
         f"forgot a subject of {customer} by {outcome.kind}: {outcome.prospects} prospect "
@@ -223,7 +227,7 @@ def audit(
     table = Table(title=f"audit trail of {customer}")
     for name in ("at (UTC)", "actor", "action", "detail"):
         table.add_column(name)
-    for event in open_store(customer).audit_events(limit):
+    for event in open_store(customer, command="audit").audit_events(limit):
         table.add_row(
             f"{as_utc(event.at):%Y-%m-%d %H:%M:%S}", event.actor, event.action, event.detail or ""
         )

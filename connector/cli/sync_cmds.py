@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from connector.cli.common import console, open_engine
+from connector.cli.common import console, open_store
 from connector.cli.privacy_cmds import audited
 from connector.cli.progress import pull_progress, run_table
 from connector.config import get_settings
@@ -30,7 +30,7 @@ def sync(
     """Pull the customer's report folder into the store (resuming an interrupted run)."""
     settings = get_settings()
     fm = load_field_map(customer, settings.field_maps_dir)
-    store = TenantStore(open_engine(settings), customer)
+    store = open_store(customer, settings)
     crm = connect_crm(fm, store, settings)
     with hold_lease(store) as lease, pull_progress(console, enabled=progress) as observer:
         if lease is None:
@@ -77,7 +77,7 @@ def runs(
     limit: int = typer.Option(20, "--limit", "-n", help="How many recent runs to list."),
 ) -> None:
     """List the customer's recent runs with trigger, status, counts, API calls and errors."""
-    store = TenantStore(open_engine(), customer)
+    store = open_store(customer, command="runs")
     table = Table(title=f"recent runs of {customer}")
     for name in (
         "started (UTC)",

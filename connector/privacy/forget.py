@@ -4,7 +4,10 @@ The subject is found by normalized email, E.164 phone or CRM id among the custom
 prospects; their prospect rows, memberships, activities and rejected rows are deleted, and
 the suppression list gains the keyed hash of the identifier given plus that of each matched
 CRM id (a CRM id names exactly one person record, so a later sync that sees the record with
-a changed email still skips it). Deleting, suppressing and auditing is one transaction.
+a changed email still skips it). The person's email, phone numbers and full name are also
+redacted wherever other rows quote them in free text (activity subjects and errors, run
+errors, reject reasons), so an export of other people no longer names them. Deleting,
+redacting, suppressing and auditing is one transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from dataclasses import dataclass
 from connector.privacy.audit import build_audit_event
 from connector.privacy.subjects import Subject, matching_crm_ids, normalize_crm_id
 from connector.privacy.suppression import SuppressionKeys, load_suppression_keys
+from connector.redaction import redactor_for
+from connector.store.compact import compact_store
 from connector.store.tenant import TenantStore
 
 log = logging.getLogger(__name__)
@@ -61,7 +66,9 @@ def forget_subject(
         "forget",
         {"kind": subject.kind, "prospects": prospects, "hashes": len(suppressions)},
     )
-    deleted = store.forget_rows(sorted(crm_ids), sorted(suppressions), audit)
+    redact = redactor_for(store.identities(sorted(crm_ids)), extra=[subject.value])
+    deleted = store.forget_rows(sorted(crm_ids), sorted(suppressions), audit, redact)
+    compact_store(store.engine)
     log.info(
         "customer %s: forgot a subject by %s (%d prospect rows)",
         store.customer_id,

@@ -8,11 +8,11 @@ identifier in plain text: callers pass keyed hashes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from connector.store.base import TenantStoreBase
@@ -25,6 +25,7 @@ from connector.store.models import (
     Prospect,
     RejectedRow,
     Suppression,
+    SyncRun,
     TenantRow,
 )
 
@@ -37,6 +38,21 @@ SUBJECT_TABLES: dict[type[TenantRow], str] = {
 }
 #: Forgetting also drops resume cursors that are the person's id (the report is re-read).
 FORGET_TABLES: dict[type[TenantRow], str] = {**SUBJECT_TABLES, Checkpoint: "last_key"}
+#: Free-text columns that may quote a person (redacted when the person is forgotten).
+FREE_TEXT: dict[type[TenantRow], tuple[str, ...]] = {
+    Activity: ("subject", "error_message"),
+    SyncRun: ("error",),
+    RejectedRow: ("reason",),
+}
+#: The identifying fields of a prospect that redaction looks for in free text.
+IDENTITY_FIELDS: tuple[str, ...] = (
+    "email",
+    "phone",
+    "mobile_phone",
+    "first_name",
+    "last_name",
+    "full_name",
+)
 _CHUNK = 500
 
 
@@ -69,6 +85,18 @@ class PrivacyMixin(TenantStoreBase):
                 for crm_id, email, phone, mobile in session.exec(stmt)
             ]
 
+    def identities(self, crm_ids: Sequence[str]) -> list[dict[str, str | None]]:
+        """The identifying fields (IDENTITY_FIELDS) of the prospects `crm_ids`."""
+        columns = [getattr(Prospect, name) for name in IDENTITY_FIELDS]
+        found: list[dict[str, str | None]] = []
+        with self.session() as session:
+            for batch in _chunks(sorted(set(crm_ids))):
+                stmt = select(*columns).where(col(Prospect.crm_id).in_(batch))
+                found += [
+                    dict(zip(IDENTITY_FIELDS, row, strict=True)) for row in session.exec(stmt)
+                ]
+        return found
+
     def iter_rows(
         self,
         session: Session,
@@ -100,13 +128,17 @@ class PrivacyMixin(TenantStoreBase):
         crm_ids: Sequence[str],
         suppressions: Sequence[tuple[str, str]],
         audit: AuditEvent,
+        redact: Callable[[str], str] | None = None,
     ) -> dict[str, int]:
-        """Delete every row about `crm_ids`, add the (hash, kind) suppressions and `audit`.
+        """Delete every row about `crm_ids`, add the (hash, kind) suppressions and `audit`;
+        with `redact`, also rewrite the free text of the remaining rows (FREE_TEXT) through it.
 
         One transaction. Returns rows deleted per table name.
         """
         deleted = {table_name(model): 0 for model in FORGET_TABLES}
         with self.session() as session:
+            if redact is not None:
+                self._redact_free_text(session, redact)
             for model, column in FORGET_TABLES.items():
                 for batch in _chunks(sorted(set(crm_ids))):
                     result = session.execute(
@@ -122,6 +154,24 @@ class PrivacyMixin(TenantStoreBase):
             session.add(audit)
         return deleted
 
+    def _redact_free_text(self, session: Session, redact: Callable[[str], str]) -> int:
+        """Pass every free-text value of the customer through `redact`; returns rows changed."""
+        changed = 0
+        for model, columns in FREE_TEXT.items():
+            keys = primary_key_columns(model)
+            stmt = select(*keys, *(getattr(model, c) for c in columns))
+            rows = list(session.execute(stmt))
+            for row in rows:
+                values = dict(zip(columns, row[len(keys) :], strict=True))
+                new = {c: redact(v) for c, v in values.items() if v}
+                new = {c: v for c, v in new.items() if v != values[c]}
+                if not new:
+                    continue
+                where = [key == value for key, value in zip(keys, row[: len(keys)], strict=True)]
+                session.execute(update(model).where(*where).values(**new))
+                changed += 1
+        return changed
+
     # suppressions ---------------------------------------------------------------------
 
     def suppression_hashes(self) -> set[str]:
@@ -135,6 +185,12 @@ class PrivacyMixin(TenantStoreBase):
         """Append one event to the customer's audit trail."""
         with self.session() as session:
             session.add(event)
+
+    def last_audit_at(self, action: str) -> datetime | None:
+        """When `action` was last recorded in the customer's audit trail, if ever."""
+        with self.session() as session:
+            stmt = select(func.max(AuditEvent.at)).where(AuditEvent.action == action)
+            return session.exec(stmt).one()
 
     def audit_events(self, limit: int = 50) -> list[AuditEvent]:
         """The customer's latest audit events, newest first."""
