@@ -56,6 +56,7 @@ def _mount() -> None:
         sandbox_cmds,
         status_cmds,
         sync_cmds,
+        tokens_cmds,
     )
 
     sync_cmds.register(app)
@@ -65,6 +66,7 @@ def _mount() -> None:
     activities_cmds.register(app)
     ops_cmds.register(app)
     status_cmds.register(app)
+    tokens_cmds.register(app)
     app.add_typer(activities_cmds.app, name="activities")
     app.add_typer(sandbox_cmds.app, name="sandbox")
     app.add_typer(auth.auth_app, name="auth")

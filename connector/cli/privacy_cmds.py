@@ -59,10 +59,12 @@ def audited(action: str) -> Callable[[F], F]:
             if not customer:
                 return func(*args, **kwargs)
             from connector.privacy.audit import audit_action, cli_actor, record_audit
+            from connector.privacy.tombstone import refuse_if_erased
             from connector.store import TenantStore
 
             engine = open_store_engine(customer, create=action in CREATES_STORE)
             store = TenantStore(engine, customer)
+            refuse_if_erased(engine, customer, cli_actor(), action)
             if action in CREATES_STORE and not is_known(customer, engine):
                 # connecting a new customer: audited once it exists, so a typo leaves nothing
                 result = func(*args, **kwargs)
@@ -77,11 +79,15 @@ def audited(action: str) -> Callable[[F], F]:
     return decorate
 
 
-def open_known_store(customer: str) -> Any:
-    """The customer's partition, once the customer is known to exist (else ConfigError)."""
+def open_known_store(customer: str, *, command: str = "a command") -> Any:
+    """The customer's partition, once the customer is known to exist (else ConfigError) and
+    was not erased (else ErasedCustomer, after one refused-attempt audit line naming `command`)."""
+    from connector.privacy.audit import cli_actor
+    from connector.privacy.tombstone import refuse_if_erased
     from connector.store import TenantStore
 
     engine = open_store_engine(customer)
+    refuse_if_erased(engine, customer, cli_actor(), command)
     require_customer(customer, settings_now(), engine)
     return TenantStore(engine, customer)
 
@@ -150,7 +156,7 @@ def export(
     from connector.privacy.export import export_customer, export_subject
 
     subject = _subject(email, phone, crm_id, region)
-    store = open_known_store(customer)
+    store = open_known_store(customer, command="export")
     out_dir = _export_dir(out)
     try:
         if subject is None:
@@ -209,8 +215,11 @@ def erase(
         return
     if customer is None:
         raise ConfigError("name the CUSTOMER to erase, or use --pending or --run-due")
+    from connector.privacy.tombstone import refuse_if_erased
+
     due_on = _parse_on(on)
     engine = open_store_engine(customer)
+    refuse_if_erased(engine, customer, cli_actor(), "erase")
     require_customer(customer, settings_now(), engine)
     now = utcnow()
     due_now = due_time(due_on, now) <= now  # refuses a date more than 10 days ahead
@@ -305,7 +314,7 @@ def forget(
     subject = _subject(email, phone, crm_id, region)
     if subject is None:
         raise typer.BadParameter("give one of --email, --phone or --crm-id")
-    store = open_known_store(customer)
+    store = open_known_store(customer, command="forget")
     outcome = forget_subject(store, subject, cli_actor(), region=region)
     if outcome.kind == "crm_id" and outcome.prospects == 0 and not any(outcome.deleted.values()):
         # a CRM id names one record: matching nothing is most likely a mistyped id
@@ -353,7 +362,7 @@ def audit(
     """List the customer's audit trail, newest first."""
     from connector.store.admin import as_utc
 
-    store = open_known_store(customer)
+    store = open_known_store(customer, command="audit")
     table = Table(title=f"audit trail of {customer}")
     for name in ("at (UTC)", "actor", "action", "detail"):
         table.add_column(name)

@@ -84,7 +84,7 @@ def runs(
     limit: int = typer.Option(20, "--limit", "-n", help="How many recent runs to list."),
 ) -> None:
     """List the customer's recent runs with trigger, status, counts, API calls and errors."""
-    store = open_known_store(customer)
+    store = open_known_store(customer, command="runs")
     table = Table(title=f"recent runs of {customer}")
     for name in (
         "started (UTC)",

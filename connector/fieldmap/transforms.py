@@ -130,9 +130,8 @@ def _email(text: str, options: TransformOptions) -> Result:
         return fast
     try:
         checked = validate_email(text, check_deliverability=False)
-    except EmailNotValidError as exc:
-        return Invalid(f"not a valid email address ({exc})")
-    except (ValueError, UnicodeError):
+    except (EmailNotValidError, ValueError, UnicodeError):
+        # the validator's message quotes parts of the address: personal data
         return Invalid("not a valid email address")
     local, _, domain = checked.normalized.rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -195,8 +194,7 @@ def _picklist(text: str, options: TransformOptions) -> Result:
         return folded[text.casefold()]
     if options.default is not None:
         return options.default
-    shown = text if len(text) <= 40 else text[:37] + "..."
-    return Invalid(f"picklist value {shown!r} is not in `values` and there is no `default`")
+    return Invalid("value is not in the picklist's `values` and there is no `default`")
 
 
 def _constant(text: str, options: TransformOptions) -> Result:

@@ -5,7 +5,9 @@ one is refused: that is our promise to customers). Until it runs the customer is
 no sync adds data. When due, the CRM tokens are revoked (best effort: a failure is logged
 and returned, never blocking), every row of the customer in every tenant table is deleted
 in one transaction, and only the minimal `Erasure` record remains (who asked, when it was
-due, when it was done, how many rows). `run_due_erasures` is what the scheduler calls.
+due, when it was done, how many rows). The store is then compacted (`store.compact`) so the
+deleted rows leave the database files where the engine allows it. `run_due_erasures` is what
+the scheduler calls.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from connector.privacy.audit import record_audit
 from connector.privacy.revoke import Revoker, revoke_crm_tokens
 from connector.privacy.settings import MAX_ERASURE_DELAY
 from connector.store.admin import AdminStore, as_utc
+from connector.store.compact import compact_store
 from connector.store.models import Erasure, utcnow
 from connector.store.tenant import TenantStore
 
@@ -118,6 +121,7 @@ def erase_customer(
         customer_id, done_at=as_utc(now or utcnow()), revoke_error=revoke_error
     )
     total = sum(tables.values())
+    compact_store(engine)
     log.info("customer %s: erased (%d rows)", customer_id, total)
     if revoke_error:
         log.warning("customer %s: erased, but token revocation failed", customer_id)

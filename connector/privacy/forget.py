@@ -4,7 +4,10 @@ The subject is found by normalized email, E.164 phone or CRM id among the custom
 prospects; their prospect rows, memberships, activities and rejected rows are deleted, and
 the suppression list gains the keyed hash of the identifier given plus that of each matched
 CRM id (a CRM id names exactly one person record, so a later sync that sees the record with
-a changed email still skips it). Deleting, suppressing and auditing is one transaction.
+a changed email still skips it). The person's email, phone numbers and full name are also
+redacted wherever other rows quote them in free text (activity subjects and errors, run
+errors, reject reasons), so an export of other people no longer names them. Deleting,
+redacting, suppressing and auditing is one transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from dataclasses import dataclass
 from connector.privacy.audit import build_audit_event
 from connector.privacy.subjects import Subject, matching_crm_ids, normalize_crm_id
 from connector.privacy.suppression import SuppressionKeys, load_suppression_keys
+from connector.redaction import redactor_for
+from connector.store.compact import compact_store
 from connector.store.privacy_rows import ContactRow, ForgetPlan
 from connector.store.tenant import TenantStore
 
@@ -66,12 +71,18 @@ def forget_subject(
             "forget",
             {"kind": subject.kind, "prospects": prospects, "hashes": len(suppressions)},
         )
-        return ForgetPlan(sorted(crm_ids), sorted(suppressions), audit)
+        return ForgetPlan(
+            sorted(crm_ids),
+            sorted(suppressions),
+            audit,
+            redactor=lambda people: redactor_for(people, extra=[subject.value]),
+        )
 
     # the rows are matched inside the forget's own transaction, under the people lock, so a
     # sync's page committed meanwhile is matched too and none can commit before the forget
     done = store.forget_rows(plan)
     prospects = matched[-1]
+    compact_store(store.engine)
     log.info(
         "customer %s: forgot a subject by %s (%d prospect rows)",
         store.customer_id,

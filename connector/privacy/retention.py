@@ -1,7 +1,10 @@
 """Retention: activity metadata is kept for a limited time (default 365 days), then deleted.
 
-`CONNECTOR_ACTIVITY_RETENTION_DAYS` sets the age. Only activities (call and email metadata)
-age out; prospects live as long as the CRM's call lists hold them, and leave with them.
+`CONNECTOR_ACTIVITY_RETENTION_DAYS` sets the age. The scheduler applies it on its own clock
+(`run_due_retention`): to each customer whose last `retention` audit event is older than
+`CONNECTOR_RETENTION_EVERY_HOURS` (default 24), each run audited under actor `scheduler`.
+Only activities (call and email metadata) age out; prospects live as long as the CRM's call
+lists hold them, and leave with them.
 """
 
 from __future__ import annotations
@@ -29,10 +32,12 @@ def purge_old_activities(
 
     Records a `retention` audit event in the same transaction. Raises StoreError.
     """
-    cutoff = as_utc(now or utcnow()) - older_than
+    now = as_utc(now or utcnow())
+    cutoff = now - older_than
     audit = build_audit_event(
         store.customer_id, actor, "retention", {"older_than_days": older_than.days}
     )
+    audit.at = now  # the run's own clock: when it is next due counts from here
     return store.delete_activities_before(cutoff, audit)
 
 
@@ -53,3 +58,21 @@ def run_retention(
         customer: purge_old_activities(TenantStore(engine, customer), age, now=now, actor=actor)
         for customer in ids
     }
+
+
+def run_due_retention(engine: Engine, now: datetime | None = None) -> dict[str, int]:
+    """Apply retention to every customer whose last retention run is due; deleted counts.
+
+    A customer is due when no `retention` event is in its audit trail, or the last one is
+    older than the configured interval. Raises StoreError.
+    """
+    settings = PrivacySettings()
+    now = as_utc(now or utcnow())
+    done: dict[str, int] = {}
+    for customer in AdminStore(engine).customer_ids():
+        store = TenantStore(engine, customer)
+        last = store.last_audit_at("retention")
+        if last is not None and as_utc(last) + settings.retention_every > now:
+            continue
+        done[customer] = purge_old_activities(store, settings.activity_retention, now=now)
+    return done

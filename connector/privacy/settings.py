@@ -4,6 +4,7 @@ Kept apart from the shared settings so this package owns its knobs:
 
     CONNECTOR_SUPPRESSION_KEY            HMAC key(s) for the suppression list (see suppression.py)
     CONNECTOR_ACTIVITY_RETENTION_DAYS    age after which activity metadata is deleted (365)
+    CONNECTOR_RETENTION_EVERY_HOURS      how often the scheduler applies retention (24)
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ class PrivacySettings(BaseSettings):
     activity_retention_days: int = Field(
         default=365, ge=1, description="Days after which activity metadata is deleted."
     )
+
+    retention_every_hours: int = Field(
+        default=24, ge=1, description="Hours between the scheduler's retention runs."
+    )
+
+    @property
+    def retention_every(self) -> timedelta:
+        """How often the scheduler applies retention to each customer."""
+        return timedelta(hours=self.retention_every_hours)
 
     @property
     def activity_retention(self) -> timedelta:

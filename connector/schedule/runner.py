@@ -1,6 +1,7 @@
 """The scheduler loop: each pass plans who is due and hands them to the executor.
 
-A pass (1) runs due offboarding erasures when the privacy package offers them, (2) lists
+A pass (1) runs due offboarding erasures and due activity retention (each on its own clock)
+when the privacy package offers them, (2) lists
 the connected customers that have a field map, (3) keeps those `due.due_reason` says are
 due, and (4) submits one job each. Plans are only hints: the job re-checks under the lease,
 so two schedulers (or a scheduler and a redelivered task) never run a customer twice.
@@ -38,6 +39,7 @@ class PassReport:
     outcomes: list[Outcome] = field(default_factory=list)
     erasures: int = 0
     alerts: int = 0
+    retention: int = 0
 
 
 def erasure_hook() -> Callable[..., list[Any]] | None:
@@ -47,6 +49,15 @@ def erasure_hook() -> Callable[..., list[Any]] | None:
     except ImportError:
         return None
     return getattr(erase, "run_due_erasures", None)
+
+
+def retention_hook() -> Callable[..., dict[str, int]] | None:
+    """`run_due_retention(engine, now)` from the privacy package, or None where it is absent."""
+    try:
+        from connector.privacy import retention
+    except ImportError:
+        return None
+    return getattr(retention, "run_due_retention", None)
 
 
 def plan_pass(engine: Engine, settings: Settings, now: datetime) -> list[Job]:
@@ -77,6 +88,9 @@ def run_pass(
     erasures = erasure_hook()
     if erasures is not None:
         report.erasures = len(erasures(engine, report.started_at))
+    retention = retention_hook()
+    if retention is not None:
+        report.retention = len(retention(engine, report.started_at))
     report.due = plan_pass(engine, settings, report.started_at)
     for job in report.due:
         try:

@@ -28,7 +28,7 @@ from sqlmodel import Session, col
 
 from connector.errors import StoreError
 from connector.store.base import check_customer_id, transaction
-from connector.store.models import TENANT_TABLES, Customer, Erasure
+from connector.store.models import TENANT_TABLES, AccessToken, Customer, Erasure
 from connector.store.rls import admin_rows, enter_tenant
 
 
@@ -94,7 +94,8 @@ class AdminStore:
     def erase_partition(
         self, customer_id: str, *, done_at: datetime, revoke_error: str | None = None
     ) -> dict[str, int]:
-        """Delete every row of `customer_id` in every tenant table and mark the erasure done.
+        """Delete every row of `customer_id` in every tenant table (and its access tokens) and
+        mark the erasure done.
 
         One transaction: either the whole partition is gone and the record says so, or
         nothing changed. Returns rows deleted per table name. Raises StoreError if no erasure
@@ -114,6 +115,9 @@ class AdminStore:
                 table = model.__table__  # type: ignore[attr-defined]
                 result = conn.execute(delete(table).where(table.c.customer_id == customer_id))
                 deleted[table.name] = int(result.rowcount or 0)
+            tokens = AccessToken.__table__  # type: ignore[attr-defined]
+            result = conn.execute(delete(tokens).where(tokens.c.customer_id == customer_id))
+            deleted[tokens.name] = int(result.rowcount or 0)
             conn.execute(
                 Erasure.__table__.update()  # type: ignore[attr-defined]
                 .where(Erasure.__table__.c.customer_id == customer_id)  # type: ignore[attr-defined]

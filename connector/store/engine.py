@@ -40,6 +40,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=30000")
+    # deleted content is overwritten, not left in free pages (see store.compact)
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 

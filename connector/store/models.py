@@ -290,6 +290,28 @@ class Erasure(SQLModel, table=True):
     revoke_error: str | None = None  # why the CRM tokens could not be revoked, if they could not
 
 
+class AccessToken(SQLModel, table=True):
+    """A scoped, expiring API credential, kept only as a hash of its secret.
+
+    Not a tenant table: a request is matched to its token before any customer is known. Each
+    token names the one customer (and optionally the one call list) it may read.
+    """
+
+    __tablename__ = "access_tokens"
+
+    token_id: str = Field(primary_key=True, max_length=32)
+    token_hash: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=64, index=True)
+    role: str = Field(max_length=16)  # operator | platform | call-handler
+    customer_id: str = Field(max_length=64, index=True)
+    call_list: str | None = Field(default=None, max_length=18)
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str
+    expires_at: datetime
+    revoked_at: datetime | None = None
+    revoked_by: str | None = None
+
+
 TENANT_TABLES: tuple[type[TenantRow], ...] = (
     Customer,
     Connection,

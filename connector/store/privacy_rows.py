@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from connector.store.base import TenantStoreBase
@@ -27,6 +27,7 @@ from connector.store.models import (
     Prospect,
     RejectedRow,
     Suppression,
+    SyncRun,
     TenantRow,
 )
 from connector.store.subjects_lock import lock_subjects
@@ -40,6 +41,21 @@ SUBJECT_TABLES: dict[type[TenantRow], str] = {
 }
 #: Forgetting also drops resume cursors that are the person's id (the report is re-read).
 FORGET_TABLES: dict[type[TenantRow], str] = {**SUBJECT_TABLES, Checkpoint: "last_key"}
+#: Free-text columns that may quote a person (redacted when the person is forgotten).
+FREE_TEXT: dict[type[TenantRow], tuple[str, ...]] = {
+    Activity: ("subject", "error_message"),
+    SyncRun: ("error",),
+    RejectedRow: ("reason",),
+}
+#: The identifying fields of a prospect that redaction looks for in free text.
+IDENTITY_FIELDS: tuple[str, ...] = (
+    "email",
+    "phone",
+    "mobile_phone",
+    "first_name",
+    "last_name",
+    "full_name",
+)
 _CHUNK = 500
 
 #: A prospect's identifiers a subject is matched on: crm_id, email, phone, mobile_phone.
@@ -53,6 +69,9 @@ class ForgetPlan:
     crm_ids: Sequence[str]
     suppressions: Sequence[tuple[str, str]]
     audit: AuditEvent
+    #: makes, from the forgotten people's identifying fields, the function that rewrites the
+    #: free text of the remaining rows (activity subjects, run errors, reject reasons)
+    redactor: Callable[[list[dict[str, str | None]]], Callable[[str], str]] | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +115,20 @@ class PrivacyMixin(TenantStoreBase):
             for crm_id, email, phone, mobile in session.exec(stmt)
         ]
 
+    def identities(self, crm_ids: Sequence[str]) -> list[dict[str, str | None]]:
+        """The identifying fields (IDENTITY_FIELDS) of the prospects `crm_ids`."""
+        with self.session() as session:
+            return self._identities(session, crm_ids)
+
+    @staticmethod
+    def _identities(session: Session, crm_ids: Sequence[str]) -> list[dict[str, str | None]]:
+        columns = [getattr(Prospect, name) for name in IDENTITY_FIELDS]
+        found: list[dict[str, str | None]] = []
+        for batch in _chunks(sorted(set(crm_ids))):
+            stmt = select(*columns).where(col(Prospect.crm_id).in_(batch))
+            found += [dict(zip(IDENTITY_FIELDS, row, strict=True)) for row in session.exec(stmt)]
+        return found
+
     def iter_rows(
         self,
         session: Session,
@@ -134,6 +167,8 @@ class PrivacyMixin(TenantStoreBase):
         with self.session() as session:
             lock_subjects(session, self.customer_id, exclusive=True)
             plan = plan_for(self._contact_rows(session))
+            # who they are, read before their rows go: their text is redacted elsewhere
+            people = self._identities(session, plan.crm_ids) if plan.redactor else []
             for model, column in FORGET_TABLES.items():
                 for batch in _chunks(sorted(set(plan.crm_ids))):
                     result = session.execute(
@@ -147,7 +182,27 @@ class PrivacyMixin(TenantStoreBase):
                 keys=["subject_hash"],
             )
             session.add(plan.audit)
+            if plan.redactor is not None:
+                self._redact_free_text(session, plan.redactor(people))
         return ForgetResult(plan, deleted)
+
+    def _redact_free_text(self, session: Session, redact: Callable[[str], str]) -> int:
+        """Pass every free-text value of the customer through `redact`; returns rows changed."""
+        changed = 0
+        for model, columns in FREE_TEXT.items():
+            keys = primary_key_columns(model)
+            stmt = select(*keys, *(getattr(model, c) for c in columns))
+            rows = list(session.execute(stmt))
+            for row in rows:
+                values = dict(zip(columns, row[len(keys) :], strict=True))
+                new = {c: redact(v) for c, v in values.items() if v}
+                new = {c: v for c, v in new.items() if v != values[c]}
+                if not new:
+                    continue
+                where = [key == value for key, value in zip(keys, row[: len(keys)], strict=True)]
+                session.execute(update(model).where(*where).values(**new))
+                changed += 1
+        return changed
 
     # suppressions ---------------------------------------------------------------------
 
@@ -162,6 +217,12 @@ class PrivacyMixin(TenantStoreBase):
         """Append one event to the customer's audit trail."""
         with self.session() as session:
             session.add(event)
+
+    def last_audit_at(self, action: str) -> datetime | None:
+        """When `action` was last recorded in the customer's audit trail, if ever."""
+        with self.session() as session:
+            stmt = select(func.max(AuditEvent.at)).where(AuditEvent.action == action)
+            return session.exec(stmt).one()
 
     def audit_events(self, limit: int = 50) -> list[AuditEvent]:
         """The customer's latest audit events, newest first."""

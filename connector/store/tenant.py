@@ -6,10 +6,13 @@ from connector.store.activities import ActivitiesMixin
 from connector.store.connections import ConnectionsMixin
 from connector.store.privacy_rows import PrivacyMixin
 from connector.store.pull_rows import PullRowsMixin
+from connector.store.read_rows import ReadRowsMixin
 from connector.store.resync import ResyncMixin
 
 
-class TenantStore(PullRowsMixin, ConnectionsMixin, PrivacyMixin, ActivitiesMixin, ResyncMixin):
+class TenantStore(
+    PullRowsMixin, ConnectionsMixin, PrivacyMixin, ActivitiesMixin, ResyncMixin, ReadRowsMixin
+):
     """Everything the connector reads or writes for one customer goes through this class.
 
     Construct it for one customer: `TenantStore(engine, "acme")`. Its sessions see only that

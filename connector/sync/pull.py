@@ -28,6 +28,7 @@ from connector.errors import (
 )
 from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report, requested_columns
 from connector.logs import bind
+from connector.redaction import scrub_contacts
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
 from connector.store.tenant import TenantStore
@@ -135,7 +136,9 @@ def pull(
     except Exception as exc:
         run.status = "stopped" if isinstance(exc, CrmRateLimited | CrmTransient) else "failed"
         run.error_code = getattr(exc, "code", None) or type(exc).__name__
-        run.error = str(exc) if isinstance(exc, ConnectorError) else type(exc).__name__
+        run.error = (
+            scrub_contacts(str(exc)) if isinstance(exc, ConnectorError) else type(exc).__name__
+        )
         raise
     else:
         run.status = "succeeded"

@@ -20,6 +20,7 @@ from connector.crm.base import CrmAdapter
 from connector.errors import ConnectorError, CrmRateLimited
 from connector.fieldmap import FieldMap
 from connector.logs import bind
+from connector.redaction import scrub_contacts
 from connector.store.activities import MarkOutcome, RecordResult
 from connector.store.models import SyncRun, utcnow
 from connector.store.tenant import TenantStore
@@ -100,7 +101,7 @@ def push(
     except ConnectorError as exc:
         run.status = "stopped" if isinstance(exc, CrmRateLimited) else "failed"
         run.error_code = (getattr(exc, "code", None) or type(exc).__name__)[:64]
-        run.error = str(exc)
+        run.error = scrub_contacts(str(exc))
         raise
     else:
         run.status = "succeeded"

@@ -17,8 +17,9 @@ from connector.privacy.audit import record_audit
 from connector.runtime import suppression_check
 from connector.sync.activities import ActivityIn
 from connector.sync.push import record_activities
+from connector.web.access import Principal, require
 from connector.web.problems import Problem
-from connector.web.status import require_operator, tenant_store
+from connector.web.status import tenant_store
 
 router = APIRouter()
 
@@ -35,7 +36,7 @@ async def post_activities(
     customer: str,
     request: Request,
     activities: Annotated[list[ActivityIn], Body(max_length=MAX_BATCH)],
-    actor: Annotated[str, Depends(require_operator)],
+    caller: Annotated[Principal, Depends(require("activities:write"))],
 ) -> JSONResponse:
     """Record up to 1,000 activities; answers what was created, updated or unchanged."""
     store = tenant_store(request, customer)
@@ -47,7 +48,7 @@ async def post_activities(
     check = await run_in_threadpool(suppression_check, store)
     result = await run_in_threadpool(record_activities, store, activities, check)
     await run_in_threadpool(
-        record_audit, store, actor, "activities_import", {"count": len(activities)}
+        record_audit, store, caller.actor, "activities_import", {"count": len(activities)}
     )
     return JSONResponse(
         {

@@ -19,7 +19,7 @@ from connector.config import Settings, get_settings
 from connector.ops.fleet import load_figures
 from connector.ops.metrics import CustomerFigures, FleetCollector
 from connector.store.engine import open_engine
-from connector.web import activities, fleet, hooks, problems, status
+from connector.web import activities, fleet, hooks, problems, read_api, status
 from connector.web.guard import BodyLimit, RateLimit, RefusalLog
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings, load_web_settings
@@ -51,6 +51,7 @@ def create_app(
     app.include_router(status.router)
     app.include_router(fleet.router)
     app.include_router(activities.router)
+    app.include_router(read_api.router)
     # innermost: the body limit must see `receive` unwrapped by the counting middleware
     app.add_middleware(BodyLimit, limit=web_settings.max_body_bytes)
     app.middleware("http")(_count_responses)

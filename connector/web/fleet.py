@@ -18,13 +18,17 @@ from connector.ops.fleet import load_customer, load_fleet, require_known_custome
 from connector.ops.pause import pause_customer, resume_customer
 from connector.store.admin import AdminStore
 from connector.store.tenant import TenantStore
+from connector.web.access import Principal, require
 from connector.web.problems import Problem
-from connector.web.status import require_operator
 
-router = APIRouter(dependencies=[Depends(require_operator)], tags=["fleet"])
+router = APIRouter(tags=["fleet"])
 
 
-@router.get("/api/customers", summary="Every customer's status, trouble first (paged)")
+@router.get(
+    "/api/customers",
+    summary="Every customer's status, trouble first (paged)",
+    dependencies=[Depends(require("status:read"))],
+)
 async def list_customers(
     request: Request,
     offset: int = Query(0, ge=0, description="How many customers to skip."),
@@ -50,7 +54,11 @@ async def list_customers(
     )
 
 
-@router.get("/api/customers/{customer}", summary="A customer's status in depth")
+@router.get(
+    "/api/customers/{customer}",
+    summary="A customer's status in depth",
+    dependencies=[Depends(require("status:read"))],
+)
 async def customer_status(customer: str, request: Request) -> JSONResponse:
     """The fleet entry of one customer, with its last ten runs."""
     settings = get_settings()
@@ -70,7 +78,7 @@ async def customer_status(customer: str, request: Request) -> JSONResponse:
 async def pause(
     customer: str,
     request: Request,
-    actor: Annotated[str, Depends(require_operator)],
+    caller: Annotated[Principal, Depends(require("fleet:write"))],
     reason: str = Body(..., embed=True, min_length=1, max_length=200),
 ) -> JSONResponse:
     """Pause pulls and pushes (activities still queue); the reason shows in the status."""
@@ -80,7 +88,7 @@ async def pause(
         pause_customer,
         TenantStore(engine, customer),
         AdminStore(engine),
-        actor=actor,
+        actor=caller.actor,
         reason=reason,
     )
     return JSONResponse({"customer": customer, "state": "paused", "changed": changed})
@@ -88,13 +96,15 @@ async def pause(
 
 @router.post("/api/customers/{customer}/resume", summary="Let a paused customer sync again")
 async def resume(
-    customer: str, request: Request, actor: Annotated[str, Depends(require_operator)]
+    customer: str,
+    request: Request,
+    caller: Annotated[Principal, Depends(require("fleet:write"))],
 ) -> JSONResponse:
     """Resume a paused customer (not one paused for a pending erasure: 409)."""
     engine = request.app.state.engine
     await _require_known(engine, get_settings().field_maps_dir, customer)
     changed = await _run(
-        resume_customer, TenantStore(engine, customer), AdminStore(engine), actor=actor
+        resume_customer, TenantStore(engine, customer), AdminStore(engine), actor=caller.actor
     )
     return JSONResponse({"customer": customer, "changed": changed})
 

@@ -13,6 +13,7 @@ that anyone can guess. `load_web_settings` turns such a mistake into a `ConfigEr
 from __future__ import annotations
 
 import ipaddress
+from pathlib import Path
 from typing import Annotated
 
 from limits import RateLimitItem, parse_many
@@ -50,6 +51,16 @@ class WebSettings(BaseSettings):
         default=None,
         description=f"Bearer token (at least {MIN_SECRET_LENGTH} characters) required by /api/* "
         "and /metrics; when unset, only loopback clients may call them.",
+    )
+    field_maps_dir: Path = Field(
+        default=Path("field_maps"),
+        description="The field maps; the read API serves only the fields a customer's map names.",
+    )
+    change_feed_lag: int = Field(
+        default=60,
+        ge=0,
+        description="Seconds the read API's change feed stays behind now, so that a write "
+        "committed after it was stamped is not skipped.",
     )
     max_body_bytes: int = Field(
         default=1_000_000, gt=0, description="Largest request body read, on every route (413)."

@@ -1,34 +1,28 @@
 """Operator endpoints: health, a customer's status and recent runs, and metrics.
 
 Nothing here shows personal data: runs carry ids, counts, API usage and error *codes* (an
-error message may quote a record, so it stays in the CLI's `connector runs`).
-
-`/api/*` and `/metrics` require `CONNECTOR_OPERATOR_TOKEN` as a bearer token; when it is
-unset they answer loopback clients only (and `connector serve` refuses to listen beyond
-loopback). The caller is named in the audit trail by the token's fingerprint, never the token.
+error message may quote a record, so it stays in the CLI's `connector runs`). Who may call
+each route is decided in `web.access` (the scope each route declares); without
+`CONNECTOR_OPERATOR_TOKEN` the operator routes answer loopback clients only (and
+`connector serve` refuses to listen beyond loopback).
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import text
 from starlette.concurrency import run_in_threadpool
 
-from connector.loopback import is_loopback_host
 from connector.store.admin import as_utc
 from connector.store.models import SyncRun
 from connector.store.tenant import TenantStore
-from connector.web.guard import client_address
+from connector.web.access import require
 from connector.web.metrics import CONTENT_TYPE
 from connector.web.problems import Problem
-from connector.web.settings import WebSettings
 
 router = APIRouter()
 
@@ -54,43 +48,6 @@ RUN_FIELDS: tuple[str, ...] = (
     "api_limit",
     "error_code",
 )
-
-
-BEARER = {"WWW-Authenticate": "Bearer"}
-
-
-def token_fingerprint(token: str) -> str:
-    """A short, stable name for a token that reveals nothing of it."""
-    return "token-" + hashlib.sha256(token.encode()).hexdigest()[:12]
-
-
-OPERATOR_BEARER = HTTPBearer(
-    auto_error=False,
-    scheme_name="operator",
-    description="CONNECTOR_OPERATOR_TOKEN (loopback clients only when it is unset).",
-)
-
-
-def require_operator(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(OPERATOR_BEARER)],
-) -> str:
-    """The operator's actor name for the audit trail; 401 without the operator token.
-
-    With no token configured, only loopback clients are served (`operator:loopback`).
-    """
-    settings: WebSettings = request.app.state.web_settings
-    if settings.operator_token is None:
-        if not is_loopback_host(client_address(request.scope)):
-            raise Problem(
-                401, "the operator API is open to loopback clients only (no operator token)"
-            )
-        return "operator:loopback"
-    expected = settings.operator_token.get_secret_value()
-    sent = credentials.credentials.strip() if credentials else ""
-    if not sent or not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
-        raise Problem(401, "an operator bearer token is required", BEARER)
-    return f"operator:{token_fingerprint(expected)}"
 
 
 def iso(when: datetime | None) -> str | None:
@@ -129,7 +86,7 @@ def tenant_store(request: Request, customer: str) -> TenantStore:
     "/api/customers/{customer}/runs",
     tags=["status"],
     summary="A customer's recent runs",
-    dependencies=[Depends(require_operator)],
+    dependencies=[Depends(require("status:read"))],
 )
 async def customer_runs(
     customer: str, request: Request, limit: int = Query(20, ge=1, le=200)
@@ -146,7 +103,7 @@ async def customer_runs(
     "/metrics",
     tags=["status"],
     summary="Counters in Prometheus text format",
-    dependencies=[Depends(require_operator)],
+    dependencies=[Depends(require("metrics:read"))],
     response_class=PlainTextResponse,
 )
 async def metrics(request: Request) -> PlainTextResponse:

@@ -10,9 +10,10 @@ import typer
 from typer.testing import CliRunner
 
 from connector.cli import activities_cmds, sync_cmds
+from connector.config import get_settings
 from connector.errors import StoreError
 from connector.schedule.settings import get_schedule_settings
-from connector.store import TenantStore
+from connector.store import TenantStore, make_engine, migrate
 
 app = typer.Typer()
 sync_cmds.register(app)
@@ -31,8 +32,9 @@ def test_given_a_configured_lease_ttl_when_a_command_takes_the_lease_then_it_use
         asked.append(ttl)  # answer "busy": the command stops before any CRM call
 
     monkeypatch.setattr(TenantStore, "acquire_lease", busy)
-    for module in (sync_cmds, activities_cmds):
-        monkeypatch.setattr(module, "connect_crm", lambda *_args, **_kwargs: None)
+    # the commands import the CRM wiring when they run: no CRM call is made
+    monkeypatch.setattr("connector.runtime.connect_crm", lambda *_args, **_kwargs: None)
+    migrate(make_engine(get_settings().resolved_database_url()))  # the store the CLI opens
 
     result = CliRunner().invoke(app, [command, "demo"])
 

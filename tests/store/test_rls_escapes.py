@@ -193,12 +193,22 @@ def test_a_write_for_another_customer_is_refused(acme: Connection) -> None:
     assert changed.rowcount == 0
 
 
+#: Tables with a customer column that row-level security cannot partition (see the test).
+UNPARTITIONED = frozenset({"access_tokens"})
+
+
 def test_every_table_with_a_customer_column_forces_row_level_security(
     postgres: PostgresStore,
 ) -> None:
     from sqlmodel import SQLModel
 
-    names = [t.name for t in SQLModel.metadata.sorted_tables if "customer_id" in t.c]
+    # access_tokens is found by a token's hash before any customer is known, so it cannot be
+    # partitioned by the tenant binding; it holds hashes and scopes, no personal data
+    names = [
+        t.name
+        for t in SQLModel.metadata.sorted_tables
+        if "customer_id" in t.c and t.name not in UNPARTITIONED
+    ]
     with postgres.app.connect() as conn:
         rows = dict(
             conn.execute(
