@@ -56,6 +56,10 @@ def test_the_scheduler_logs_each_pass_as_json_when_asked() -> None:
     import subprocess
     import sys
 
+    from connector.config import get_settings
+    from connector.store import make_engine, migrate
+
+    migrate(make_engine(get_settings().resolved_database_url()))  # the store the CLI opens
     env = {**os.environ, "CONNECTOR_LOG_FORMAT": "json"}
     result = subprocess.run(
         [sys.executable, "-m", "connector", "--verbose", "scheduler", "run", "--once"],

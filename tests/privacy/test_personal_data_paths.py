@@ -32,7 +32,7 @@ from connector.fieldmap.loader import parse_field_map_text
 from connector.privacy.forget import forget_subject
 from connector.privacy.subjects import parse_subject
 from connector.privacy.suppression import SuppressionKeys
-from connector.store import TenantStore, create_schema, make_engine
+from connector.store import TenantStore, make_engine, migrate
 from connector.sync.pull import PullOptions, pull
 from connector.web import create_app
 from connector.web.settings import WebSettings
@@ -102,7 +102,8 @@ class RowsCrm:
         return [REPORT]
 
     def describe_report_columns(self, report: ReportRef) -> dict[str, str]:
-        return dict.fromkeys(self.rows[0], "string")
+        # the record-id column is id-typed, as a real report describes it
+        return {c: "id" if c == FM.prospect.id else "string" for c in self.rows[0]}
 
     def iter_report_pages(
         self, report: ReportRef, id_column: str, columns: Sequence[str], after: str | None = None
@@ -179,7 +180,7 @@ def test_personal_values_appear_nowhere_but_the_prospect_row(made: list[Person])
     try:
         with tempfile.TemporaryDirectory() as directory:
             engine = make_engine(f"sqlite:///{Path(directory) / 'store.db'}")
-            create_schema(engine)
+            migrate(engine)
             store = TenantStore(engine, "acme")
             store.ensure_customer()
             crm = RowsCrm(report_rows(kept, rejected, other), f"{kept.email} {rejected.phone}")

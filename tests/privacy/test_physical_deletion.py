@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from connector.privacy.erase import erase_customer, request_erasure
 from connector.privacy.forget import forget_subject
 from connector.privacy.subjects import parse_subject
-from connector.store import create_schema, make_engine
+from connector.store import make_engine, migrate
 from connector.store.compact import compact_store
 
 KNOWN = Person(
@@ -38,7 +38,7 @@ def db(tmp_path: Path) -> Path:
 @pytest.fixture
 def store_engine(db: Path) -> Engine:
     engine = make_engine(f"sqlite:///{db}")
-    create_schema(engine)
+    migrate(engine)
     return engine
 
 

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from connector.cli import app
 from connector.config import get_settings
 from connector.privacy.erase import erase_customer, request_erasure
-from connector.store import TenantStore, create_schema, make_engine
+from connector.store import TenantStore, make_engine, migrate
 
 
 def partition(engine: Engine) -> dict[str, int]:
@@ -25,7 +25,7 @@ def partition(engine: Engine) -> dict[str, int]:
 @pytest.fixture
 def erased() -> Engine:
     engine = make_engine(get_settings().resolved_database_url())
-    create_schema(engine)
+    migrate(engine)
     seed_customer(engine, "acme")
     request_erasure(engine, "acme", "cli:ops", now=NOW)
     erase_customer(engine, "acme", NOW, revoke=lambda _e, _c: None)
@@ -37,7 +37,7 @@ def erased() -> Engine:
     "args",
     [
         ["sync", "acme"],
-        ["export", "acme"],
+        ["export", "acme", "--out", "export-refused"],
         ["runs", "acme"],
         ["audit", "acme"],
         ["erase", "acme", "--yes"],

@@ -15,11 +15,13 @@ from connector.store import TenantStore
 from connector.store.models import utcnow
 from connector.store.tokens import TokenStore, hash_token
 from connector.web import create_app
-from connector.web.access import ADMIN, Principal, decide
+from connector.web.access import Principal, decide
 from connector.web.settings import WebSettings
 from tests.web.conftest import connect_customer
 
 BOOTSTRAP = "bootstrap-operator-token-for-tests"
+#: The bootstrap admin as `authorize` names it (by the token's fingerprint).
+ADMIN = Principal(role="admin", name="token-0123456789ab")
 
 
 @pytest.fixture

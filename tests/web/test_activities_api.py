@@ -86,8 +86,8 @@ def test_the_audit_trail_names_the_operator_token_that_posted(sqlite_engine: Eng
     from pydantic import SecretStr
 
     from connector.web import create_app
+    from connector.web.access import token_fingerprint
     from connector.web.settings import WebSettings
-    from connector.web.status import token_fingerprint
     from tests.web.conftest import LOOPBACK, connect_customer
 
     token = "platform-token-" + "5" * 32

@@ -51,10 +51,10 @@ def test_pause_needs_a_reason_and_a_known_customer(client: TestClient) -> None:
 
 
 def test_the_fleet_endpoints_require_the_operator_token(sqlite_engine: Engine) -> None:
-    settings = WebSettings(operator_token=SecretStr("operator-token-123"))
+    settings = WebSettings(operator_token=SecretStr("operator-token-" + "9" * 32))
     client = TestClient(create_app(sqlite_engine, web_settings=settings))
     connect_customer(sqlite_engine)
     assert client.get("/api/customers").status_code == 401
     assert client.post("/api/customers/acme/pause", json={"reason": "x"}).status_code == 401
-    good = {"Authorization": "Bearer operator-token-123"}
+    good = {"Authorization": "Bearer operator-token-" + "9" * 32}
     assert client.get("/api/customers", headers=good).status_code == 200

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from connector.cli import app
 from connector.config import get_settings
-from connector.store import TenantStore, make_engine
+from connector.store import TenantStore, make_engine, migrate
 from connector.web import create_app
 from tests.web.conftest import connect_customer
+
+
+@pytest.fixture(autouse=True)
+def known_customer() -> None:
+    """The store the CLI opens, with the customer the tokens are issued for."""
+    engine = make_engine(get_settings().resolved_database_url())
+    migrate(engine)
+    connect_customer(engine, "acme")
 
 
 def run(*args: str) -> tuple[int, str]:
