@@ -8,14 +8,17 @@ token is revoked and issued again, never recovered. What each role may touch is 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from connector.cli.common import console, open_engine
 from connector.errors import ConfigError
-from connector.store.models import AccessToken, utcnow
+
+if TYPE_CHECKING:
+    from connector.store.models import AccessToken
 
 app = typer.Typer(help="Issue, list and revoke scoped, expiring API tokens.", no_args_is_help=True)
 
@@ -77,7 +80,7 @@ def list_tokens(
     if not tokens:
         console.print("no tokens")
         return
-    console.print(_table(tokens, utcnow()))
+    console.print(_table(tokens, datetime.now(UTC)))
 
 
 @app.command("revoke")
