@@ -6,6 +6,7 @@ import logging
 
 import pytest
 
+from connector.crm.salesforce import tls
 from connector.crm.salesforce.tls import check_crm_url, is_loopback_url
 from connector.errors import ConfigError
 from connector.loopback import is_loopback_host
@@ -61,7 +62,9 @@ def test_given_credentials_in_the_url_then_it_is_refused_naming_only_the_host(ur
 def test_given_surrounding_spaces_and_a_trailing_slash_then_the_clean_url_is_returned() -> None:
     assert check_crm_url("  https://acme.my.salesforce.com/  ") == "https://acme.my.salesforce.com"
     assert check_crm_url("HTTPS://Acme.My.Salesforce.com") == "HTTPS://Acme.My.Salesforce.com"
-    assert check_crm_url("https://ORG-SANDBOX/X") == "https://ORG-SANDBOX/X"
+    assert check_crm_url("https://ORG--UAT.SANDBOX.MY.SALESFORCE.COM/X") == (
+        "https://ORG--UAT.SANDBOX.MY.SALESFORCE.COM/X"
+    )
 
 
 def test_given_plain_http_then_only_the_scheme_is_replaced_in_the_suggested_url() -> None:
@@ -70,8 +73,9 @@ def test_given_plain_http_then_only_the_scheme_is_replaced_in_the_suggested_url(
 
 
 def test_given_plain_http_to_loopback_then_the_warning_says_why_it_is_allowed(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(tls, "_WARNED_PLAIN_HTTP", set())  # warned once per process: a new one
     with caplog.at_level(logging.WARNING, logger="connector.crm.salesforce.tls"):
         assert check_crm_url("http://localhost:9000/", what="sandbox URL") == (
             "http://localhost:9000"

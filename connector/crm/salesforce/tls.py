@@ -70,8 +70,6 @@ def check_crm_url(url: str, *, what: str = "CRM URL") -> str:
             log.warning(
                 "%s %s uses plain http: allowed only because the host is loopback", what, text
             )
-
-        log.warning("%s %s uses plain http: allowed only because the host is loopback", what, text)
     elif not (is_salesforce_host(host) or is_loopback_host(host)):
         raise ConfigError(
             f"{what} host {host!r} is not a Salesforce host (*.salesforce.com, *.force.com) "
