@@ -21,21 +21,27 @@ from connector.errors import scrub
 
 CONTEXT_FIELDS = ("customer", "run_id", "job")
 _context: ContextVar[dict[str, str]] = ContextVar("connector_log_context", default={})  # noqa: B039
+#: Whether a `log_context` is open: `bind` outside one would outlive its job.
+_open: ContextVar[bool] = ContextVar("connector_log_context_open", default=False)
 
 
 @contextmanager
 def log_context(**fields: str | None) -> Iterator[None]:
     """Add `fields` (customer, run_id, job) to every record logged inside the block."""
     known = {k: v for k, v in fields.items() if k in CONTEXT_FIELDS and v is not None}
-    token = _context.set({**_context.get(), **known})
+    token, opened = _context.set({**_context.get(), **known}), _open.set(True)
     try:
         yield
     finally:
+        _open.reset(opened)
         _context.reset(token)
 
 
 def bind(**fields: str | None) -> None:
-    """Add `fields` to the current context until the enclosing `log_context` ends."""
+    """Add `fields` to the current context until the enclosing `log_context` ends (outside
+    one, nothing: the fields would stay bound to whatever the process does next)."""
+    if not _open.get():
+        return
     current = dict(_context.get())
     current.update({k: v for k, v in fields.items() if k in CONTEXT_FIELDS and v is not None})
     _context.set(current)

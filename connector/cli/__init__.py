@@ -18,6 +18,7 @@ import typer
 from connector.cli.common import err_console, setup_logging, state
 from connector.cli.exit_codes import exit_code_epilog
 from connector.cli.failures import report_failure
+from connector.logs import log_context
 
 app = typer.Typer(
     name="connector",
@@ -84,7 +85,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         os.environ.setdefault("COLUMNS", "120")
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        code = app(args=args, prog_name="connector", standalone_mode=False)
+        with log_context():  # a command's bound customer and run end with it
+            code = app(args=args, prog_name="connector", standalone_mode=False)
     except SystemExit:
         raise
     except BaseException as exc:

@@ -75,7 +75,7 @@ def test_given_an_address_no_mail_can_reach_then_it_is_rejected(raw: str) -> Non
     assert plain_email(raw) is None
     result = run("email", raw)
     assert isinstance(result, Invalid)
-    assert result.reason.startswith("not a valid email address (")
+    assert result.reason == "not a valid email address"  # never the validator's quote of it
 
 
 @pytest.mark.parametrize(
@@ -89,13 +89,12 @@ def test_given_an_address_no_mail_can_reach_then_it_is_rejected(raw: str) -> Non
         ),
     ],
 )
-def test_given_an_unknown_picklist_value_then_the_reason_shows_at_most_40_characters(
+def test_given_an_unknown_picklist_value_then_the_reason_never_quotes_it(
     value: str, shown: str
 ) -> None:
     result = run("picklist", value, values={"Hot": "hot"})
-    assert result == Invalid(
-        f"picklist value {shown!r} is not in `values` and there is no `default`"
-    )
+    assert result == Invalid("value is not in the picklist's `values` and there is no `default`")
+    assert isinstance(result, Invalid) and shown not in result.reason  # no personal data
 
 
 @pytest.mark.parametrize("length", [41, 255, 5000])
@@ -117,8 +116,8 @@ def test_given_a_long_unknown_picklist_value_then_the_row_is_rejected(length: in
     assert result == Reject(
         "003000000000001AAA",
         [
-            "field 'status' (column 'STATUS'): picklist value "
-            f"{'v' * 37 + '...'!r} is not in `values` and there is no `default`"
+            "field 'status' (column 'STATUS'): value is not in the picklist's `values` and "
+            "there is no `default`"
         ],
     )
 

@@ -201,6 +201,7 @@ def test_given_the_holder_was_killed_on_this_host_then_the_lease_is_taken_at_onc
         stdout=subprocess.PIPE,
         text=True,
         cwd=HOLDER.parents[2],
+        env=child_env(engine),
     )
     assert child.stdout is not None
     answer = child.stdout.readline().split()

@@ -108,7 +108,7 @@ def test_refused_requests_are_logged_with_client_route_and_reason_without_secret
     lines = [r.getMessage() for r in caplog.records if r.name == "connector.web.guard"]
     assert lines == [
         "refused GET /api/customers/{customer}/runs from 127.0.0.1: 401 "
-        "an operator bearer token is required",
+        "the bearer token is not valid",
         "refused POST /hooks/{customer}/resync from 127.0.0.1: 401 "
         "X-Connector-Timestamp and X-Connector-Signature are required",
     ]

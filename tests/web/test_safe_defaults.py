@@ -128,7 +128,7 @@ def test_docs_and_openapi_are_off_by_default_and_declare_the_bearer_scheme_when_
     assert schema["components"]["securitySchemes"]["operator"] == {
         "type": "http",
         "scheme": "bearer",
-        "description": "CONNECTOR_OPERATOR_TOKEN (loopback clients only when it is unset).",
+        "description": "CONNECTOR_OPERATOR_TOKEN or a token from `connector tokens issue`.",
     }
     runs = schema["paths"]["/api/customers/{customer}/runs"]["get"]
     assert runs["security"] == [{"operator": []}]
