@@ -166,7 +166,7 @@ async def act(
     except ConfigError as exc:
         raise Refused(409, str(exc)) from None
     flash(request, message)
-    return RedirectResponse(str(request.url_for("customer", customer=customer)), status_code=303)
+    return RedirectResponse(request.url_for("customer", customer=customer).path, status_code=303)
 
 
 def _do(

@@ -97,6 +97,13 @@ class ConsoleSettings(BaseSettings):
             raise ValueError("must use https:// (plain http only for a loopback host)")
         return text
 
+    @field_validator("scopes")
+    @classmethod
+    def _openid(cls, value: str) -> str:
+        if "openid" not in value.split():
+            raise ValueError("must include openid (the sign-in needs a verified id_token)")
+        return value
+
     @field_validator("client_id")
     @classmethod
     def _not_blank(cls, value: str | None) -> str | None:

@@ -120,7 +120,7 @@ async def logout(request: Request) -> Response:
     """End the console session."""
     request.session.clear()
     flash(request, "You are signed out.")
-    return RedirectResponse(str(request.url_for("signed_out")), status_code=303)
+    return RedirectResponse(request.url_for("signed_out").path, status_code=303)
 
 
 @router.get("/signed-out", name="signed_out")

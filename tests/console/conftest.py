@@ -15,7 +15,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -87,24 +88,39 @@ def console_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbo
         yield box
 
 
+SiteFactory = Callable[..., ConsoleSite]
+
+
 @pytest.fixture
-def console_site(console_sandbox: Sandbox, sqlite_engine: Engine) -> Iterator[ConsoleSite]:
-    """The web app with the console, served on a free loopback port over a fresh store."""
-    secret = secrets.token_urlsafe(32)
-    settings = console_settings(
-        console_sandbox.server.base_url, console_sandbox.server.ca_path, secret
-    )
-    app = create_app(sqlite_engine, web_settings=WebSettings(), console_settings=settings)
-    with serve_in_thread(app) as base_url:
-        console_sandbox.org.register_app(
-            ConnectedApp(
-                client_id=CLIENT_ID,
-                client_secret=secret,
-                redirect_uris=[f"{base_url}/console/auth/callback"],
-                name="connector console",
+def console_site_factory(console_sandbox: Sandbox, sqlite_engine: Engine) -> Iterator[SiteFactory]:
+    """Serve the web app with a console configured by `console_settings(**overrides)`."""
+    with ExitStack() as stack:
+
+        def make(**overrides: Any) -> ConsoleSite:
+            secret = secrets.token_urlsafe(32)
+            settings = console_settings(
+                console_sandbox.server.base_url, console_sandbox.server.ca_path, secret
             )
-        )
-        yield ConsoleSite(console_sandbox, sqlite_engine, base_url, settings)
+            settings = settings.model_copy(update=overrides)
+            app = create_app(sqlite_engine, web_settings=WebSettings(), console_settings=settings)
+            base_url = stack.enter_context(serve_in_thread(app))
+            console_sandbox.org.register_app(
+                ConnectedApp(
+                    client_id=CLIENT_ID,
+                    client_secret=secret,
+                    redirect_uris=[f"{base_url}/console/auth/callback"],
+                    name="connector console",
+                )
+            )
+            return ConsoleSite(console_sandbox, sqlite_engine, base_url, settings)
+
+        yield make
+
+
+@pytest.fixture
+def console_site(console_site_factory: SiteFactory) -> ConsoleSite:
+    """The web app with the console, served on a free loopback port over a fresh store."""
+    return console_site_factory()
 
 
 @pytest.fixture(scope="session")
