@@ -58,7 +58,6 @@ def test_sign_in_see_the_fleet_open_a_customer_pause_resume_and_sign_out(
     expect(page.locator("#runs")).to_contain_text("pull")
     expect(page.locator("#parked")).to_contain_text("INVALID_CROSS_REFERENCE_KEY")
     expect(page.locator("figure.chart svg rect.bar-rows").first).to_be_attached()
-    snap(page, "customer")
 
     page.get_by_role("link", name="Pause").click()
     page.get_by_label("Why").fill("CRM maintenance window")
@@ -103,6 +102,7 @@ def test_an_operator_retries_a_parked_activity_and_watches_a_full_resync_finish(
     assert outcome.reason == "resync" and outcome.status == "succeeded", outcome
     expect(page.locator("#resyncs td.resync-done")).to_be_visible()  # the page refreshed itself
     expect(page.locator("#runs tbody tr").first).to_contain_text("resync")
+    snap(page, "customer")
     actions = {(e.action, e.actor) for e in demo_synced.audit_events()}
     assert ("activity_retry", f"console:{OPERATOR}") in actions
     assert ("resync_request", f"console:{OPERATOR}") in actions
