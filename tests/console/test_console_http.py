@@ -326,3 +326,41 @@ def test_the_fleet_filter_and_fragment(console_client: TestClient, sqlite_engine
     assert "/console/customers/acme" not in paused.text
     assert "/console/customers/acme" in named.text and "globex" not in named.text
     assert 'hx-trigger="every 2s"' in paused.text
+
+
+def test_every_action_and_page_works_on_both_stores(engine: Engine) -> None:
+    connect_customer(engine, "acme")
+    store = TenantStore(engine, "acme")
+    store.ensure_customer()
+    settings = console_settings()
+    app = create_app(engine, web_settings=WebSettings(), console_settings=settings)
+    client = TestClient(app, client=LOOPBACK, base_url="http://127.0.0.1")
+    client.console_settings = settings  # type: ignore[attr-defined]
+    token = sign_in_as(client, "operator", email="ops@example.com")
+
+    for action, form in [
+        ("pause", {"reason": "maintenance"}),
+        ("resume", {}),
+        ("sync", {}),
+        ("resync", {}),
+    ]:
+        response = client.post(
+            f"/console/customers/acme/actions/{action}", data={**form, "csrf_token": token}
+        )
+        assert response.status_code == 200, (action, response.text)
+
+    fleet = client.get("/console/")
+    page = client.get("/console/customers/acme")
+    live = client.get("/console/customers/acme/live")
+
+    assert "/console/customers/acme" in fleet.text
+    assert page.status_code == 200 and 'class="resync-pending"' in page.text
+    assert live.text.lstrip().startswith('<div id="live"')
+    assert store.schedule_state().pending_resyncs == 1
+    assert {e.action for e in store.audit_events()} == {
+        "pause",
+        "resume",
+        "sync_now",
+        "resync_request",
+    }
+    assert {e.actor for e in store.audit_events()} == {"console:ops@example.com"}
