@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from connector.config import get_settings
 from connector.schedule.jobs import run_job
@@ -108,15 +108,26 @@ def test_an_operator_retries_a_parked_activity_and_watches_a_full_resync_finish(
     assert ("resync_request", f"console:{OPERATOR}") in actions
 
 
-def test_a_reader_sees_no_actions_and_is_refused_one(
-    page: Page, console_site: ConsoleSite, demo_synced: TenantStore
+def test_a_reader_reads_without_javascript_by_keyboard_and_is_refused_actions(
+    browser: Browser, console_site: ConsoleSite, demo_synced: TenantStore
 ) -> None:
+    context = browser.new_context(ignore_https_errors=True, java_script_enabled=False)
+    page = context.new_page()
     sign_in(page, console_site, READER, "/customers/demo")
     expect(page.locator("#parked")).to_contain_text("INVALID_CROSS_REFERENCE_KEY")
+    expect(page.locator("#runs")).to_contain_text("pull")
     expect(page.get_by_role("link", name="Pause")).to_have_count(0)
     expect(page.get_by_role("link", name="Retry")).to_have_count(0)
 
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="connector console")).to_be_focused()
+
+    page.goto(console_site.console_url + "/?state=trouble")  # the filter is a plain GET form
+    expect(page.locator("#fleet-rows")).to_contain_text("demo")
     response = page.goto(console_site.console_url + "/customers/demo/confirm/pause")
 
     assert response is not None and response.status == 403
     expect(page.get_by_role("alert")).to_contain_text("needs the operator role")
+    context.close()

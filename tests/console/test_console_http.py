@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 
 import pytest
@@ -364,3 +365,21 @@ def test_every_action_and_page_works_on_both_stores(engine: Engine) -> None:
         "resync_request",
     }
     assert {e.actor for e in store.audit_events()} == {"console:ops@example.com"}
+
+
+@pytest.mark.parametrize("path", ["/console/", "/console/customers/acme/confirm/pause"])
+def test_every_field_has_a_label_and_the_page_a_language(
+    console_client: TestClient, acme: TenantStore, path: str
+) -> None:
+    sign_in_as(console_client, "operator")
+
+    html = console_client.get(path).text
+
+    fields = re.findall(r"<(?:input|select|textarea)\b[^>]*>", html)
+    visible = [field for field in fields if 'type="hidden"' not in field]
+    assert visible
+    for field in visible:
+        found = re.search(r'\bid="([^"]+)"', field)
+        assert found is not None, field
+        assert f'<label for="{found.group(1)}">' in html, field
+    assert '<html lang="en">' in html
