@@ -2,7 +2,8 @@
 
 The session is a small JSON dict (who signed in, their role, the CSRF token, the sign-in
 flow's state while it runs), signed with `CONNECTOR_CONSOLE_SESSION_SECRET` and timestamped:
-a cookie older than the configured hours, or one whose signature fails, is an empty session.
+a session older than the configured hours (counted from its start, which signing in resets),
+or one whose signature fails, is an empty session.
 It holds no provider token. The cookie is `HttpOnly` and `SameSite=Lax`, and `Secure` on every
 response except a plain-http one to a loopback host (the local sandbox and tests), so it never
 travels in clear text over a network.
@@ -14,6 +15,7 @@ import base64
 import hmac
 import json
 import secrets
+import time
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from typing import Any
@@ -30,6 +32,7 @@ CSRF_KEY = "csrf"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 PERSON_KEY = "person"
+BORN_KEY = "born"
 
 
 @dataclass(frozen=True)
@@ -120,9 +123,15 @@ class SessionMiddleware:
             data = json.loads(base64.urlsafe_b64decode(raw))
         except (BadSignature, ValueError):
             return {}
-        return data if isinstance(data, dict) else {}
+        if not isinstance(data, dict):
+            return {}
+        born = data.get(BORN_KEY)
+        if not isinstance(born, int | float) or time.time() - born > self.max_age:
+            return {}  # a session lasts max_age from its start, however often it is re-signed
+        return data
 
     def dump(self, data: dict[str, Any]) -> str:
+        data.setdefault(BORN_KEY, int(time.time()))
         raw = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode())
         return self.signer.sign(raw).decode()
 
@@ -137,7 +146,7 @@ class SessionMiddleware:
         async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
                 session: dict[str, Any] = scope["session"]
-                if session != loaded or (session and not loaded):
+                if session != loaded:
                     headers = MutableHeaders(scope=message)
                     headers.append("Set-Cookie", self.cookie(session, secure))
             await send(message)

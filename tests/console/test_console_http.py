@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
-from connector.console.session import COOKIE
+from connector.console.session import BORN_KEY, COOKIE, PERSON_KEY
 from connector.console.sso import _safe_next
 from connector.store import TenantStore
 from connector.web import create_app
@@ -383,3 +384,15 @@ def test_every_field_has_a_label_and_the_page_a_language(
         assert found is not None, field
         assert f'<label for="{found.group(1)}">' in html, field
     assert '<html lang="en">' in html
+
+
+def test_a_session_ends_its_hours_after_it_began_however_often_it_was_re_signed(
+    console_client: TestClient,
+) -> None:
+    person = {"email": "a@example.com", "name": "A", "role": "admin"}
+    hours = console_client.console_settings.session_hours  # type: ignore[attr-defined]
+    plant_session(console_client, {PERSON_KEY: person, BORN_KEY: time.time() - hours * 3600 - 5})
+    assert console_client.get("/console/", follow_redirects=False).status_code == 303
+
+    plant_session(console_client, {PERSON_KEY: person, BORN_KEY: time.time() - hours * 3600 + 60})
+    assert console_client.get("/console/", follow_redirects=False).status_code == 200
