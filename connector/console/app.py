@@ -6,9 +6,11 @@ outer app's guards (rate limits, body limit, refusal log) apply as to every rout
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
@@ -19,7 +21,10 @@ from connector.console.deps import Refused, SignInRequired, login_url
 from connector.console.session import SessionMiddleware
 from connector.console.settings import ConsoleSettings
 from connector.console.templating import STATIC_DIR, render
+from connector.errors import StoreError
 from connector.web.settings import WebSettings
+
+log = logging.getLogger(__name__)
 
 #: Where the console is mounted in the web app.
 MOUNT = "/console"
@@ -50,6 +55,8 @@ def create_console(engine: Engine, settings: ConsoleSettings, web_settings: WebS
     app.add_exception_handler(SignInRequired, _sign_in)
     app.add_exception_handler(Refused, _refused)
     app.add_exception_handler(404, _not_found)
+    app.add_exception_handler(RequestValidationError, _bad_request)
+    app.add_exception_handler(StoreError, _store_failed)
     app.middleware("http")(_security_headers)
     app.add_middleware(
         SessionMiddleware,
@@ -74,6 +81,16 @@ async def _refused(request: Request, exc: Exception) -> Response:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     return render(request, "error.html", {"message": "There is no such page."}, status_code=404)
+
+
+async def _bad_request(request: Request, exc: Exception) -> Response:
+    return render(request, "error.html", {"message": "That request was malformed."}, 400)
+
+
+async def _store_failed(request: Request, exc: Exception) -> Response:
+    log.error("console: the store failed: %s", type(exc).__name__)
+    message = "The store could not be read just now; try again shortly."
+    return render(request, "error.html", {"message": message}, status_code=503)
 
 
 async def _security_headers(

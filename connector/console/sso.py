@@ -61,7 +61,13 @@ def make_oauth(settings: ConsoleSettings) -> OAuth:
 
 def _safe_next(value: str | None, root: str) -> str:
     """A path inside the console to return to after sign-in (anything else: the fleet)."""
-    if value and value.startswith(root + "/") and not value.startswith("//") and "\\" not in value:
+    if (
+        value
+        and value.startswith(root + "/")
+        and ".." not in value.split("?")[0].split("/")
+        and value.isprintable()
+        and "\\" not in value
+    ):
         return value
     return root + "/"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from connector.console.session import BORN_KEY, COOKIE, PERSON_KEY
 from connector.console.sso import _safe_next
-from connector.store import TenantStore
+from connector.store import TenantStore, make_engine
 from connector.web import create_app
 from connector.web.settings import WebSettings
 from tests.console.conftest import LOOPBACK, console_settings, plant_session, sign_in_as
@@ -303,6 +304,8 @@ def test_a_planted_session_without_a_person_is_signed_out(console_client: TestCl
         ("https://evil.example/console/", "/console/"),
         ("//evil.example/console/", "/console/"),
         ("/console\\..\\x", "/console/"),
+        ("/console/../metrics", "/console/"),
+        ("/console/\r\nSet-Cookie:x", "/console/"),
         ("/other", "/console/"),
         (None, "/console/"),
     ],
@@ -396,3 +399,30 @@ def test_a_session_ends_its_hours_after_it_began_however_often_it_was_re_signed(
 
     plant_session(console_client, {PERSON_KEY: person, BORN_KEY: time.time() - hours * 3600 + 60})
     assert console_client.get("/console/", follow_redirects=False).status_code == 200
+
+
+def test_a_malformed_query_is_an_html_400(console_client: TestClient) -> None:
+    sign_in_as(console_client, "read-only")
+
+    response = console_client.get("/console/", params={"q": "x" * 65})
+
+    assert response.status_code == 400
+    assert response.headers["content-type"].startswith("text/html")
+    assert "That request was malformed." in response.text
+
+
+def test_a_failing_store_is_a_503_page_without_a_traceback(tmp_path: Path) -> None:
+    settings = console_settings()
+    engine = make_engine(f"sqlite:///{tmp_path / 'never-migrated.db'}")
+    app = create_app(engine, web_settings=WebSettings(), console_settings=settings)
+    client = TestClient(
+        app, raise_server_exceptions=False, client=LOOPBACK, base_url="http://127.0.0.1"
+    )
+    client.console_settings = settings  # type: ignore[attr-defined]
+    sign_in_as(client, "read-only")
+
+    response = client.get("/console/")
+
+    assert response.status_code == 503
+    assert "The store could not be read" in response.text
+    assert "Traceback" not in response.text
