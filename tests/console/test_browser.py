@@ -52,6 +52,8 @@ def test_sign_in_see_the_fleet_open_a_customer_pause_resume_and_sign_out(
     expect(row).to_contain_text("active")
     expect(row.locator("td").nth(5)).to_have_text("1")  # the parked activity
     snap(page, "fleet")
+    demo_synced.record_resync("from-the-crm", "webhook")
+    expect(row.locator("td").nth(6)).to_have_text("1")  # the table refreshed itself
 
     page.get_by_role("link", name="demo", exact=True).click()
     expect(page.get_by_role("heading", name="demo", exact=True)).to_be_visible()
