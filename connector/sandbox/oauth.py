@@ -11,6 +11,10 @@ Grants on ``POST /services/oauth2/token``:
 * authorization_code with PKCE (S256), single-use codes bound to the redirect URI.
 * refresh_token, with optional rotation (the old refresh token dies immediately).
 
+With ``openid`` in the code's scope the token response also carries an ``id_token`` (see
+`oidc`). The authorize page (when the org does not auto-consent) lets a browser pick the
+sandbox user to act as; the sandbox asks for no password.
+
 Responses carry no ``expires_in``, like Salesforce's; ``signature`` is base64
 HMAC-SHA256(client_secret, id + issued_at) when the app has a secret.
 """
