@@ -76,6 +76,8 @@ def test_a_cookie_signed_with_another_secret_is_no_session(console_client: TestC
     [
         ("http://127.0.0.1", False),
         ("http://localhost:8000", False),
+        ("http://[::1]:8000", False),
+        ("http://127.0.0.1.example.com", True),
         ("https://console.example.com", True),
         ("http://console.example.com", True),
     ],
