@@ -20,8 +20,6 @@ if TYPE_CHECKING:
     from connector.crm.base import ReportRef
     from connector.crm.salesforce.adapter import SalesforceAdapter
     from connector.fieldmap import FieldMap
-    from connector.fieldmap.draft import DraftCrm, DraftReport
-    from connector.store.models import Connection
 
 app = typer.Typer(
     help="Draft a customer's field map, check it, preview what it maps, print its JSON Schema.",
@@ -202,8 +200,7 @@ def init(
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
 ) -> None:
     """Draft a commented field map from the folder's reports and their columns."""
-    from connector.fieldmap.draft import draft_field_map
-    from connector.runtime import connect_stored
+    from connector.drafting import fetch_draft
 
     settings = settings_now()
     target = out or Path(settings.field_maps_dir) / f"{customer}.yaml"
@@ -212,66 +209,15 @@ def init(
             f"{target} exists; pass --force to overwrite it, or --out to write elsewhere",
             customer=customer,
         )
-    store = open_store(customer, settings)
-    crm = connect_stored(store, settings)
-    connection = store.get_connection()
-    assert connection is not None  # connect_stored refuses a customer without one
-    reports = crm.list_reports(folder)
-    if not reports:
-        raise ConfigError(
-            f"report folder {folder!r} holds no report the integration user can see; add the "
-            "call-list reports to it (or share it with that user)",
-            customer=customer,
-        )
-    drafts = [draft_report(crm, report) for report in reports]
-    text = draft_field_map(
-        customer, draft_crm(connection), folder, drafts, external_id_fields(crm, "Task")
-    )
+    text, reports = fetch_draft(open_store(customer, settings), settings, folder)
     _write_draft(target, text, force=force)
     open_todos = text.count("# TODO:")
     console.print(
-        f"wrote {target}: {len(drafts)} reports; "
+        f"wrote {target}: {reports} reports; "
         + (f"{open_todos} open choice(s) marked TODO, " if open_todos else "")
         + f"suggestions marked CHOOSE. Review it, then run `connector fieldmap check {customer}`",
         highlight=False,
         soft_wrap=True,
-    )
-
-
-def draft_report(crm: SalesforceAdapter, report: ReportRef) -> DraftReport:
-    """The metadata of one report the draft needs (one describe call)."""
-    from connector.fieldmap.draft import DraftColumn, DraftReport
-
-    columns = tuple(
-        DraftColumn(c.name, c.label, c.data_type) for c in crm.describe_report_column_info(report)
-    )
-    shape = crm.describe_report_shape(report)
-    return DraftReport(
-        report.developer_name, report.name, columns, shape.format, shape.filters, shape.row_limit
-    )
-
-
-def external_id_fields(crm: SalesforceAdapter, sobject: str) -> list[str]:
-    """The custom external-id fields of `sobject` in the org, sorted."""
-    fields = crm.describe_object_fields(sobject)
-    return sorted(
-        name
-        for name, meta in fields.items()
-        if name.endswith("__c") and (meta.get("externalId") or meta.get("idLookup"))
-    )
-
-
-def draft_crm(connection: Connection) -> DraftCrm:
-    """The `crm:` section of a draft, from the customer's stored connection."""
-    from connector.fieldmap.draft import DraftCrm
-
-    return DraftCrm(
-        login_url=connection.login_url,
-        auth=connection.auth,
-        client_id=connection.client_id,
-        username=connection.username,
-        audience=connection.audience,
-        ca_bundle=connection.ca_bundle,
     )
 
 
