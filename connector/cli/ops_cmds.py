@@ -143,7 +143,8 @@ def serve(
     settings = load_web_settings()
     check_bind(host, settings)
     app = create_app(web_settings=settings)
-    typer.echo(startup_line(host, port, settings), err=True)
+    console = any(getattr(route, "path", None) == "/console" for route in app.routes)
+    typer.echo(startup_line(host, port, settings, console=console), err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

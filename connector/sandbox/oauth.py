@@ -33,6 +33,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Red
 from starlette.responses import Response
 
 from connector.sandbox.errors import OAuthError
+from connector.sandbox.oidc import id_token
 from connector.sandbox.org import SandboxOrg
 from connector.sandbox.tables import Row
 from connector.sandbox.tokens import AccessToken, ConnectedApp
@@ -196,7 +197,17 @@ def authorization_code_grant(org: SandboxOrg, form: dict[str, str]) -> dict[str,
     session = org.tokens.issue_access(
         app.client_id, code.user_id, code.scope, org.access_token_ttl, refresh
     )
-    return token_response(org, app, session, refresh)
+    body = token_response(org, app, session, refresh)
+    if "openid" in scopes and user is not None:
+        body["id_token"] = id_token(
+            org,
+            client_id=app.client_id,
+            user=user,
+            scope=code.scope,
+            access_token=session.token,
+            nonce=code.nonce,
+        )
+    return body
 
 
 def refresh_token_grant(org: SandboxOrg, form: dict[str, str]) -> dict[str, Any]:
@@ -252,17 +263,29 @@ def _error_page(error: str, description: str) -> HTMLResponse:
     return HTMLResponse(body, status_code=400)
 
 
-def _consent_page(params: dict[str, str], app: ConnectedApp) -> HTMLResponse:
+def _consent_page(org: SandboxOrg, params: dict[str, str], app: ConnectedApp) -> HTMLResponse:
+    """Allow or deny, as a chosen sandbox user (the sandbox asks for no password)."""
     hidden = "".join(
         f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
         for k, v in params.items()
+        if k != "login_hint"
+    )
+    current = str(_login_user(org, params.get("login_hint")).get("Username", ""))
+    options = "".join(
+        f'<option value="{html.escape(str(row["Username"]))}"'
+        f"{' selected' if row['Username'] == current else ''}>"
+        f"{html.escape(str(row['Name']))} ({html.escape(str(row['Username']))})</option>"
+        for row in org.users.iter_rows()
+        if row.get("IsActive", True)
     )
     body = (
-        "<!doctype html><title>Allow access?</title>"
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Allow access?</title>'
         f"<h1>{html.escape(app.name)} wants to access your Salesforce data</h1>"
         f'<form method="post" action="/services/oauth2/authorize">{hidden}'
+        f'<p><label for="login_hint">Sandbox user</label> '
+        f'<select id="login_hint" name="login_hint">{options}</select></p>'
         '<button name="decision" value="approve">Allow</button>'
-        '<button name="decision" value="deny">Deny</button></form>'
+        '<button name="decision" value="deny">Deny</button></form></html>'
     )
     return HTMLResponse(body)
 
@@ -294,6 +317,7 @@ def _approve(org: SandboxOrg, params: dict[str, str]) -> Response:
         redirect_uri,
         params.get("scope") or "api id",
         challenge,
+        nonce=params.get("nonce") or None,
     )
     return _redirect(redirect_uri, {"code": code.code, "state": state})
 
@@ -312,7 +336,7 @@ async def authorize(request: Request) -> Response:
         return app
     if org.auto_consent:
         return _approve(org, params)
-    return _consent_page(params, app)
+    return _consent_page(org, params, app)
 
 
 @router.post("/services/oauth2/authorize")

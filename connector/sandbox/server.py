@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
-from connector.sandbox import admin, analytics, data_api, oauth, sobject_api
+from connector.sandbox import admin, analytics, data_api, oauth, oidc, sobject_api
 from connector.sandbox.errors import ApiError, SandboxHttpError
 from connector.sandbox.middleware import SandboxMiddleware
 from connector.sandbox.org import SandboxOrg
@@ -34,7 +34,7 @@ def create_app(org: SandboxOrg) -> FastAPI:
         title="connector Salesforce sandbox", docs_url=None, redoc_url=None, openapi_url=None
     )
     app.state.org = org
-    for module in (oauth, data_api, analytics, sobject_api, admin):
+    for module in (oauth, oidc, data_api, analytics, sobject_api, admin):
         app.include_router(module.router)
     app.add_exception_handler(SandboxHttpError, _sandbox_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)

@@ -76,6 +76,7 @@ class AuthorizationCode:
     code_challenge: str | None
     expires_at: float
     used: bool = False
+    nonce: str | None = None
 
 
 class TokenStore:
@@ -190,6 +191,7 @@ class TokenStore:
         scope: str,
         code_challenge: str | None,
         lifetime: float = 900,
+        nonce: str | None = None,
     ) -> AuthorizationCode:
         code = AuthorizationCode(
             code=f"aPrx{secrets.token_urlsafe(48)}",
@@ -199,6 +201,7 @@ class TokenStore:
             scope=scope,
             code_challenge=code_challenge,
             expires_at=time.time() + lifetime,
+            nonce=nonce,
         )
         with self._lock:
             self._codes[code.code] = code

@@ -216,6 +216,31 @@ class ResyncMixin(LeasesMixin):
             )
             return list(session.exec(stmt))
 
+    def recent_resyncs(self, limit: int = 10) -> list[ResyncRequest]:
+        """The latest requests, pending or handled, newest first (what the console shows)."""
+        with self.session() as session:
+            stmt = (
+                select(ResyncRequest)
+                .order_by(col(ResyncRequest.requested_at).desc(), col(ResyncRequest.request_id))
+                .limit(limit)
+            )
+            return list(session.exec(stmt))
+
+    def make_due_now(self, now: datetime | None = None) -> None:
+        """Make the customer due at `now` (an operator's "sync now"); an earlier due time stays.
+
+        Not fenced: a run already going saves its own next due time when it ends, which is
+        what the operator asked for (a run) anyway.
+        """
+        at = db_time(now or utcnow())
+        with self.session() as session:
+            state = session.get(ScheduleState, self.customer_id) or ScheduleState(
+                customer_id=self.customer_id
+            )
+            if state.next_due_at is None or as_utc(state.next_due_at) > at:
+                state.next_due_at = at
+            session.add(state)
+
     def finish_resyncs(
         self,
         request_ids: Iterable[str],

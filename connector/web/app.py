@@ -4,13 +4,15 @@
 tests pass their own engine. Run it with `connector serve`. Every route sits behind the
 guards of `guard` (refusal log, rate limits, body limit). `/docs` and `/openapi.json` are
 off unless `CONNECTOR_DOCS=true`; `/docs` then loads its assets from a CDN, so keep it for
-development.
+development. The web console (`connector.console`) is mounted at `/console` when its
+`CONNECTOR_CONSOLE_*` settings are all set.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request, Response
 from sqlalchemy.engine import Engine
@@ -24,13 +26,20 @@ from connector.web.guard import BodyLimit, RateLimit, RefusalLog
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings, load_web_settings
 
+if TYPE_CHECKING:
+    from connector.console.settings import ConsoleSettings
+
 
 def create_app(
     engine: Engine | None = None,
     settings: Settings | None = None,
     web_settings: WebSettings | None = None,
+    console_settings: ConsoleSettings | None = None,
 ) -> FastAPI:
-    """The web app over `engine` (default: the configured store, its schema checked)."""
+    """The web app over `engine` (default: the configured store, its schema checked).
+
+    The console's settings come from the environment unless `console_settings` is given.
+    """
     if engine is None:
         settings = settings or get_settings()
         engine = open_engine(settings.resolved_database_url(), tenant_key=settings.tenant_key)
@@ -54,6 +63,7 @@ def create_app(
     app.include_router(activities.router)
     app.include_router(read_api.router)
     app.include_router(connect.router)
+    _mount_console(app, engine, web_settings, console_settings)
     # innermost: the body limit must see `receive` unwrapped by the counting middleware
     app.add_middleware(BodyLimit, limit=web_settings.max_body_bytes)
     app.middleware("http")(_count_responses)
@@ -64,6 +74,23 @@ def create_app(
     )
     app.add_middleware(RefusalLog)
     return app
+
+
+def _mount_console(
+    app: FastAPI,
+    engine: Engine,
+    web_settings: WebSettings,
+    console_settings: ConsoleSettings | None,
+) -> None:
+    """Mount the console at /console when it is configured (ConfigError when half of it is)."""
+    from connector.console.settings import load_console_settings
+
+    console_settings = console_settings or load_console_settings()
+    if console_settings is None or not console_settings.configured:
+        return
+    from connector.console.app import MOUNT, create_console
+
+    app.mount(MOUNT, create_console(engine, console_settings, web_settings))
 
 
 def fleet_collector(engine: Engine, settings: Settings) -> FleetCollector:
@@ -78,8 +105,7 @@ def fleet_collector(engine: Engine, settings: Settings) -> FleetCollector:
 async def _count_responses(
     request: Request, call_next: Callable[[Request], Awaitable[Response]]
 ) -> Response:
+    metrics = request.app.state.metrics  # read first: a mounted app (the console) rebinds it
     response = await call_next(request)
-    request.app.state.metrics.inc(
-        "connector_http_responses_total", status=f"{response.status_code // 100}xx"
-    )
+    metrics.inc("connector_http_responses_total", status=f"{response.status_code // 100}xx")
     return response

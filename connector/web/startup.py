@@ -21,7 +21,7 @@ def check_bind(host: str, settings: WebSettings) -> None:
         )
 
 
-def startup_line(host: str, port: int, settings: WebSettings) -> str:
+def startup_line(host: str, port: int, settings: WebSettings, *, console: bool = False) -> str:
     """One line: where the server listens and which protections are on."""
     shown = f"[{host}]" if ":" in host else host
     operator = "token" if settings.operator_token else "off (loopback clients only)"
@@ -33,5 +33,6 @@ def startup_line(host: str, port: int, settings: WebSettings) -> str:
         f"signed webhooks: {webhook}; outbound-message senders: {senders}; "
         f"rate limits: {settings.rate_limit_client} per client, "
         f"{settings.rate_limit_customer} per customer; body limit: "
-        f"{settings.max_body_bytes} bytes; /docs: {'on' if settings.docs else 'off'}"
+        f"{settings.max_body_bytes} bytes; /docs: {'on' if settings.docs else 'off'}; "
+        f"console: {'on at /console' if console else 'off'}"
     )
