@@ -230,7 +230,8 @@ def _finish(request: Request, found: Found, result: CallbackResult, now: datetim
         raise Refused(502, "Not connected", f"Connecting failed: {exc}. Open the link again "
                       "to retry.") from None  # fmt: skip
     store.finish_connect_link(digest)
-    detail = {"outcome": "ok", "org": token.organization_id, "issued_by": link.created_by}
+    # who issued the link is in its `connect_link_issue` event (the actor may be an email)
+    detail = {"outcome": "ok", "org": token.organization_id}
     record_audit(store, actor, USE_ACTION, detail)
     body = (
         f"<p>The Salesforce org <strong>{html.escape(token.organization_id or '?')}</strong> is "
