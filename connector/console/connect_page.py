@@ -11,9 +11,10 @@ the admin who opens it is served by `connector.web.connect`.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
+from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -39,7 +40,7 @@ LIFETIMES: dict[str, timedelta] = {
 }
 
 
-def _defaults(engine: Any, customer: str) -> dict[str, str]:
+def _defaults(engine: Engine, customer: str) -> dict[str, str]:
     """Login host and client id: the field map's `crm:`, else the stored connection's."""
     try:
         crm = load_field_map(customer, get_settings().field_maps_dir).crm
@@ -103,7 +104,7 @@ async def connect_issue(
     return render(request, "connect_issued.html", context)
 
 
-def _ca_bundle(engine: Any, customer: str) -> str | None:
+def _ca_bundle(engine: Engine, customer: str) -> str | None:
     try:
         return load_field_map(customer, get_settings().field_maps_dir).crm.ca_bundle
     except ConnectorError:
