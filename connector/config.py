@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default=None,
         description="Comma-separated key ring, newest first, encrypting tokens and keys at rest.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="The https address `connector serve` is reached at; connect links and "
+        "their OAuth callback are made from it.",
+    )
     api_version: str = Field(default="59.0", description="Salesforce REST API version.")
     http_timeout: float = Field(default=60.0, description="Seconds before a CRM request times out.")
     api_budget_share: float = Field(

@@ -33,33 +33,57 @@ def connect_crm(
 
     Raises AuthError when the customer was never connected or must reconnect.
     """
+    return connect_stored(
+        store,
+        settings,
+        api_version=fm.crm.api_version,
+        ca_bundle=fm.crm.ca_bundle,
+        vault=vault,
+        budget=budget,
+        sleep=sleep,
+    )
+
+
+def connect_stored(
+    store: TenantStore,
+    settings: Settings,
+    *,
+    api_version: str | None = None,
+    ca_bundle: str | None = None,
+    vault: Vault | None = None,
+    budget: ApiBudget | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> SalesforceAdapter:
+    """The adapter over the customer's stored connection alone (no field map needed, as for
+    drafting one). Raises AuthError (not connected, reconnect needed), ConfigError (paused)."""
+    customer_id = store.customer_id
     connection = store.get_connection()
     if connection is None:
         raise AuthError(
             "not connected to a CRM yet; run `connector auth jwt "
-            f"{fm.customer}` or `connector auth login {fm.customer}`",
-            customer=fm.customer,
+            f"{customer_id}` or `connector auth login {customer_id}`",
+            customer=customer_id,
         )
     customer = store.get_customer()
     if customer is not None and customer.status == "paused":
         raise ConfigError(
             f"the customer is paused ({customer.status_reason or 'no reason recorded'}); "
             "nothing is synced or pushed while it is paused",
-            customer=fm.customer,
+            customer=customer_id,
         )
     if customer is not None and customer.status == "reconnect_needed":
         raise AuthError(
             f"reconnect needed ({customer.status_reason or 'the CRM refused the grant'}); run "
-            f"`connector auth login {fm.customer}` or `connector auth jwt {fm.customer}`",
-            customer=fm.customer,
+            f"`connector auth login {customer_id}` or `connector auth jwt {customer_id}`",
+            customer=customer_id,
         )
     vault = vault or Vault.from_settings(settings)
     tokens = StoredTokenSource(store, vault, timeout=settings.http_timeout)
     session = SalesforceSession(
         tokens,
-        customer=fm.customer,
-        api_version=fm.crm.api_version or settings.api_version,
-        ca_bundle=connection.ca_bundle or fm.crm.ca_bundle,
+        customer=customer_id,
+        api_version=api_version or settings.api_version,
+        ca_bundle=connection.ca_bundle or ca_bundle,
         timeout=settings.http_timeout,
         budget=budget or ApiBudget(settings.api_budget_share, settings.api_writeback_budget_share),
         sleep=sleep,

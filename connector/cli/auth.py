@@ -3,6 +3,7 @@
     auth keygen            an RSA key and certificate for the JWT flow
     auth jwt CUSTOMER      server-to-server JWT bearer flow with a private key (stored encrypted)
     auth login CUSTOMER    a person consents once in a browser (authorization code + PKCE)
+    auth link CUSTOMER     a one-time link the customer's Salesforce admin connects the org with
     auth status [CUSTOMER] who is connected to which org, never a token
     auth revoke CUSTOMER   revoke at Salesforce, delete the stored secrets
     secrets generate-key   a new key for CONNECTOR_SECRET_KEYS
@@ -33,7 +34,7 @@ from connector.cli.common import (
     settings_now,
 )
 from connector.cli.privacy_cmds import audited
-from connector.errors import AuthError, ConfigError, SecretError
+from connector.errors import ConfigError, SecretError
 
 if TYPE_CHECKING:
     from connector.config import Settings
@@ -199,10 +200,9 @@ def login_command(
     ca_bundle: Annotated[Path | None, typer.Option(help="Extra CA file to trust.")] = None,
 ) -> None:
     """Connect CUSTOMER through a browser (authorization code + PKCE); keeps a refresh token."""
-    from connector.crm.salesforce.connect import save_new_connection
+    from connector.crm.salesforce.connect import save_web_connection
     from connector.crm.salesforce.oauth_web import run_web_login
     from connector.crm.salesforce.tls import check_crm_url
-    from connector.store.models import Connection, utcnow
     from connector.vault import Vault
 
     settings = settings_now()
@@ -230,23 +230,61 @@ def login_command(
         http_timeout=settings.http_timeout,
         customer=customer,
     )
-    if not token.refresh_token:
-        raise AuthError(
-            "Salesforce returned no refresh token; add the 'refresh_token, offline_access' "
-            "scope to the connected app and log in again",
-            code="no_refresh_token",
-            customer=customer,
-        )
-    connection = Connection(
-        customer_id=customer,
-        auth="web",
+    save_web_connection(
+        open_store(customer, settings, create=True),
+        vault,
+        token,
         login_url=login,
         client_id=app_id,
         ca_bundle=bundle,
-        connected_at=utcnow(),
     )
-    save_new_connection(open_store(customer, settings, create=True), vault, connection, token)
     _connected(customer, token, "web flow with PKCE")
+
+
+@auth_app.command("link")
+def link_command(
+    customer: Annotated[str, typer.Argument(metavar="CUSTOMER", help="Customer id.")],
+    ttl: Annotated[str, typer.Option(help="How long the link works, e.g. 2h, 24h, 7d.")] = "24h",
+    client_id: Annotated[str | None, typer.Option(help="Consumer key of the app.")] = None,
+    login_url: Annotated[str | None, typer.Option(help="Login host (https).")] = None,
+    ca_bundle: Annotated[Path | None, typer.Option(help="Extra CA file to trust.")] = None,
+) -> None:
+    """Print a one-time, expiring link with which the customer's Salesforce admin connects
+    the org in a browser (web flow with PKCE, served by `connector serve`)."""
+    from connector.cli.privacy_cmds import open_store_engine
+    from connector.fieldmap.schedule import parse_duration
+    from connector.onboarding import issue_connect_link
+    from connector.privacy.audit import cli_actor
+    from connector.privacy.tombstone import refuse_if_erased
+    from connector.store import TenantStore
+
+    settings = settings_now()
+    try:
+        lifetime = parse_duration(ttl)
+    except ValueError as exc:
+        raise ConfigError(f"--ttl: {exc}") from None
+    has_map = (Path(settings.field_maps_dir) / f"{customer}.yaml").is_file()
+    engine = open_store_engine(customer, create=has_map)
+    refuse_if_erased(engine, customer, cli_actor(), "auth_link")
+    require_customer(customer, settings, engine)
+    defaults = crm_defaults(customer, settings)
+    issued = issue_connect_link(
+        TenantStore(engine, customer),
+        public_url=settings.public_url,
+        login_url=_pick(login_url, defaults, "login_url", "--login-url"),
+        client_id=_pick(client_id, defaults, "client_id", "--client-id"),
+        ca_bundle=_optional(ca_bundle, defaults, "ca_bundle"),
+        ttl=lifetime,
+        created_by=cli_actor(),
+    )
+    expires = issued.record.expires_at.isoformat(timespec="minutes")
+    err_console.print(
+        f"connect link for {customer}, usable once until {expires}; it is shown only now. "
+        f"The connected app must list {issued.callback} as a callback URL.",
+        highlight=False,
+        soft_wrap=True,
+    )
+    print(issued.url)  # stdout only, so `$(connector auth link acme)` works
 
 
 @auth_app.command("status")

@@ -1,4 +1,4 @@
-"""`connector fieldmap`: check, preview and publish the schema of field maps."""
+"""`connector fieldmap`: draft, check, preview and publish the schema of field maps."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from connector.fieldmap import FieldMap
 
 app = typer.Typer(
-    help="Check a customer's field map, preview what it maps, print its JSON Schema.",
+    help="Draft a customer's field map, check it, preview what it maps, print its JSON Schema.",
     no_args_is_help=True,
 )
 
@@ -185,6 +185,51 @@ def preview(
         else:
             table.add_row(result.crm_id or "?", *["" for _ in fields], "; ".join(result.reasons))
     console.print(table)
+
+
+@app.command()
+@audited("fieldmap_init")
+def init(
+    customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id (connected)."),
+    folder: str = typer.Option(
+        ..., "--folder", help="The report folder: developer name (e.g. Call_Lists) or 00l id."
+    ),
+    out: Path | None = typer.Option(
+        None, "--out", help="Write here instead of field_maps/CUSTOMER.yaml."
+    ),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Draft a commented field map from the folder's reports and their columns."""
+    from connector.drafting import fetch_draft
+
+    settings = settings_now()
+    target = out or Path(settings.field_maps_dir) / f"{customer}.yaml"
+    if target.exists() and not force:
+        raise ConfigError(
+            f"{target} exists; pass --force to overwrite it, or --out to write elsewhere",
+            customer=customer,
+        )
+    text, reports = fetch_draft(open_store(customer, settings), settings, folder)
+    _write_draft(target, text, force=force)
+    open_todos = text.count("# TODO:")
+    console.print(
+        f"wrote {target}: {reports} reports; "
+        + (f"{open_todos} open choice(s) marked TODO, " if open_todos else "")
+        + f"suggestions marked CHOOSE. Review it, then run `connector fieldmap check {customer}`",
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _write_draft(target: Path, text: str, *, force: bool) -> None:
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with target.open("w" if force else "x", encoding="utf-8") as handle:
+            handle.write(text)
+    except FileExistsError:
+        raise ConfigError(f"{target} exists; pass --force to overwrite it") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
 
 
 @app.command()

@@ -14,6 +14,9 @@ views.py          what the pages show, computed from connector.ops data (pure)
 fleet_page.py     /  and /fleet/rows (the fragment the page polls)
 customer_page.py  /customers/{customer}, its live fragment, confirm + actions
 customer_data.py  the customer page's reads from the store
+fieldmap_page.py  /customers/{customer}/fieldmap: the map, its online check, a preview, a draft
+fieldmap_data.py  the field map page's reads (map file, the org through the stored connection)
+connect_page.py   /customers/{customer}/connect-link: issue a connect link (admins)
 
 Adding a page:
 

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.responses import Response
 
-from connector.console import customer_page, fleet_page, sso
+from connector.console import connect_page, customer_page, fieldmap_page, fleet_page, sso
 from connector.console.deps import Refused, SignInRequired, login_url
 from connector.console.session import SessionMiddleware
 from connector.console.settings import ConsoleSettings
@@ -30,7 +30,13 @@ log = logging.getLogger(__name__)
 MOUNT = "/console"
 
 #: The console's pages, in the order their routes are matched.
-ROUTERS = [sso.router, fleet_page.router, customer_page.router]
+ROUTERS = [
+    sso.router,
+    fleet_page.router,
+    customer_page.router,
+    fieldmap_page.router,
+    connect_page.router,
+]
 
 SECURITY_HEADERS = {
     "content-security-policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; "

@@ -22,6 +22,15 @@ class ReportRef:
 
 
 @dataclass(frozen=True)
+class ColumnInfo:
+    """A report column as the CRM describes it: API name, label and data type."""
+
+    name: str
+    label: str
+    data_type: str
+
+
+@dataclass(frozen=True)
 class ReportShape:
     """What decides whether a report can be paged: format, custom filters, row limit."""
 

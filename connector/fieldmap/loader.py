@@ -2,7 +2,8 @@
 
 Reading is the only I/O here; parsing collects every problem (YAML syntax, duplicate keys,
 unset environment variables, schema violations, a customer id that does not match the file
-name) and raises one `InvalidFieldMapError` (a `FieldMapError`) listing them all.
+name, open choices left marked `# TODO`) and raises one `InvalidFieldMapError` (a
+`FieldMapError`) listing them all.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from connector.errors import FieldMapError
 from connector.fieldmap.diagnostics import problems_from
 from connector.fieldmap.model import FieldMap
 from connector.fieldmap.problems import InvalidFieldMapError, Problem
+from connector.fieldmap.todo import open_choices
 from connector.fieldmap.validators import CUSTOMER_ID
 from connector.fieldmap.yamltree import Document, read_yaml
 
@@ -62,7 +64,7 @@ def _parse(
 ) -> FieldMap:
     document = read_yaml(text, os.environ if env is None else env)
     field_map, problems = _validate(document)
-    problems = [*document.problems, *problems]
+    problems = [*document.problems, *problems, *open_choices(text)]
     mismatch = _customer_problem(document, expect_customer) if expect_customer else None
     if mismatch:
         problems.append(mismatch)

@@ -312,6 +312,30 @@ class AccessToken(SQLModel, table=True):
     revoked_by: str | None = None
 
 
+class ConnectLink(TenantRow, table=True):
+    """A one-time, expiring link that lets the customer's Salesforce admin connect its org.
+
+    Only the SHA-256 of the link's token is kept, and of the OAuth `state` of the flow it
+    started (with that flow's PKCE verifier, encrypted). `used_at` is set once, by the
+    callback that stored the connection.
+    """
+
+    __tablename__ = "connect_links"
+
+    link_id: str = Field(primary_key=True, max_length=32)
+    token_hash: str = Field(max_length=64, unique=True)
+    state_hash: str | None = Field(default=None, max_length=64, unique=True)
+    verifier_enc: str | None = None
+    login_url: str
+    client_id: str
+    ca_bundle: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    created_by: str
+    expires_at: datetime
+    started_at: datetime | None = None
+    used_at: datetime | None = None
+
+
 TENANT_TABLES: tuple[type[TenantRow], ...] = (
     Customer,
     Connection,
@@ -327,4 +351,5 @@ TENANT_TABLES: tuple[type[TenantRow], ...] = (
     Lease,
     ResyncRequest,
     ScheduleState,
+    ConnectLink,
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from connector.store.activities import ActivitiesMixin
+from connector.store.connect_links import ConnectLinksMixin
 from connector.store.connections import ConnectionsMixin
 from connector.store.privacy_rows import PrivacyMixin
 from connector.store.pull_rows import PullRowsMixin
@@ -11,7 +12,13 @@ from connector.store.resync import ResyncMixin
 
 
 class TenantStore(
-    PullRowsMixin, ConnectionsMixin, PrivacyMixin, ActivitiesMixin, ResyncMixin, ReadRowsMixin
+    PullRowsMixin,
+    ConnectionsMixin,
+    PrivacyMixin,
+    ActivitiesMixin,
+    ResyncMixin,
+    ReadRowsMixin,
+    ConnectLinksMixin,
 ):
     """Everything the connector reads or writes for one customer goes through this class.
 

@@ -1,4 +1,4 @@
-"""The FastAPI app: resync hooks, operator status, metrics.
+"""The FastAPI app: resync hooks, operator status, metrics, connect links.
 
 `create_app()` builds it from the settings (the store's engine, the webhook secret);
 tests pass their own engine. Run it with `connector serve`. Every route sits behind the
@@ -21,7 +21,7 @@ from connector.config import Settings, get_settings
 from connector.ops.fleet import load_figures
 from connector.ops.metrics import CustomerFigures, FleetCollector
 from connector.store.engine import open_engine
-from connector.web import activities, fleet, hooks, problems, read_api, status
+from connector.web import activities, connect, fleet, hooks, problems, read_api, status
 from connector.web.guard import BodyLimit, RateLimit, RefusalLog
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings, load_web_settings
@@ -53,14 +53,16 @@ def create_app(
         openapi_url="/openapi.json" if web_settings.docs else None,
     )
     app.state.engine = engine
+    app.state.settings = settings or get_settings()
     app.state.web_settings = web_settings
-    app.state.metrics = Metrics(fleet_collector(engine, settings or get_settings()))
+    app.state.metrics = Metrics(fleet_collector(engine, app.state.settings))
     problems.install(app)
     app.include_router(hooks.router)
     app.include_router(status.router)
     app.include_router(fleet.router)
     app.include_router(activities.router)
     app.include_router(read_api.router)
+    app.include_router(connect.router)
     _mount_console(app, engine, web_settings, console_settings)
     # innermost: the body limit must see `receive` unwrapped by the counting middleware
     app.add_middleware(BodyLimit, limit=web_settings.max_body_bytes)

@@ -20,6 +20,7 @@ from connector.store.models import (
     CallList,
     Checkpoint,
     Connection,
+    ConnectLink,
     Customer,
     Lease,
     Membership,
@@ -82,6 +83,16 @@ def seed_customer(engine: Engine, customer: str, people: Sequence[Person] = PEOP
         Lease(customer_id=customer, holder="w1", token=1),
         ResyncRequest(customer_id=customer, request_id=f"rq{customer}", source="webhook"),
         ScheduleState(customer_id=customer),
+        ConnectLink(
+            customer_id=customer,
+            link_id=f"link{customer}",
+            token_hash=f"{customer:0>64}",
+            verifier_enc="SECRET-verifier",
+            login_url="https://login.example.com",
+            client_id="app",
+            created_by="test",
+            expires_at=NOW,
+        ),
     ]
     for index, person in enumerate(people):
         rows.append(

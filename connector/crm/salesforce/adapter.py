@@ -10,7 +10,14 @@ from typing import Any
 
 from simple_salesforce.format import format_soql
 
-from connector.crm.base import CallCounter, ReportPage, ReportRef, ReportShape, UpsertResult
+from connector.crm.base import (
+    CallCounter,
+    ColumnInfo,
+    ReportPage,
+    ReportRef,
+    ReportShape,
+    UpsertResult,
+)
 from connector.crm.salesforce import reports as rpt
 from connector.crm.salesforce.run_budget import DEFAULT_SHARE, RunLimits, RunMode, RunPlanner
 from connector.crm.salesforce.session import SalesforceSession
@@ -91,6 +98,10 @@ class SalesforceAdapter:
 
     def describe_report_columns(self, report: ReportRef) -> dict[str, str]:
         return rpt.column_types(self.describe_report(report))
+
+    def describe_report_column_info(self, report: ReportRef) -> list[ColumnInfo]:
+        """Every column the report can return, with its label (for drafting a field map)."""
+        return [ColumnInfo(*column) for column in rpt.column_info(self.describe_report(report))]
 
     def describe_report_shape(self, report: ReportRef) -> ReportShape:
         """The report's format, custom filter count and row limit (for `fieldmap check`)."""

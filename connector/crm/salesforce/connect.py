@@ -1,7 +1,8 @@
 """Connecting a customer: first token, then the connection stored with its secrets encrypted.
 
-Used by `connector auth jwt`, `connector auth login` and the demo, so every way of connecting
-stores the same thing: login and instance URLs, org and user ids, and only encrypted secrets.
+Used by `connector auth jwt`, `connector auth login`, connect links and the demo, so every way
+of connecting stores the same thing: login and instance URLs, org and user ids, and only
+encrypted secrets.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from connector.crm.salesforce.oauth_jwt import fetch_jwt_token, load_private_key
 from connector.crm.salesforce.tls import check_crm_url
 from connector.crm.salesforce.token_endpoint import DEFAULT_TIMEOUT, TokenResponse
+from connector.errors import AuthError
 from connector.store.connections import ConnectionsMixin
 from connector.store.models import Connection, utcnow
 from connector.vault import Vault
@@ -25,6 +27,37 @@ def save_new_connection(
     connection.organization_id = token.organization_id
     connection.user_id = token.user_id
     store.save_connection(connection)
+
+
+def save_web_connection(
+    store: ConnectionsMixin,
+    vault: Vault,
+    token: TokenResponse,
+    *,
+    login_url: str,
+    client_id: str,
+    ca_bundle: str | None = None,
+) -> None:
+    """Store the connection a web-server flow (with PKCE) made: `auth login` and connect links.
+
+    Raises AuthError when Salesforce returned no refresh token (the app lacks the scope).
+    """
+    if not token.refresh_token:
+        raise AuthError(
+            "Salesforce returned no refresh token; add the 'refresh_token, offline_access' "
+            "scope to the connected app and connect again",
+            code="no_refresh_token",
+            customer=store.customer_id,
+        )
+    connection = Connection(
+        customer_id=store.customer_id,
+        auth="web",
+        login_url=login_url,
+        client_id=client_id,
+        ca_bundle=ca_bundle,
+        connected_at=utcnow(),
+    )
+    save_new_connection(store, vault, connection, token)
 
 
 def connect_jwt(

@@ -167,6 +167,21 @@ def column_types(describe: Mapping[str, Any]) -> dict[str, str]:
     return types
 
 
+def column_info(describe: Mapping[str, Any]) -> list[tuple[str, str, str]]:
+    """(name, label, dataType) of every column a report describes: its detail columns first,
+    then the other columns of its report type."""
+    info = (describe.get("reportExtendedMetadata") or {}).get("detailColumnInfo") or {}
+    found = {name: _label_and_type(name, meta) for name, meta in info.items()}
+    for category in (describe.get("reportTypeMetadata") or {}).get("categories") or []:
+        for name, meta in (category.get("columns") or {}).items():
+            found.setdefault(name, _label_and_type(name, meta))
+    return [(name, label, data_type) for name, (label, data_type) in found.items()]
+
+
+def _label_and_type(name: str, meta: Mapping[str, Any]) -> tuple[str, str]:
+    return str(meta.get("label") or name), str(meta.get("dataType", "string"))
+
+
 def report_shape(describe: Mapping[str, Any]) -> tuple[str, int, int | None]:
     """(format, custom filter count, row limit or None) from a report's describe."""
     metadata = describe.get("reportMetadata") or {}
