@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from connector.store.activities import ActivitiesMixin
 from connector.store.connections import ConnectionsMixin
+from connector.store.data_keys import DataKeysMixin
 from connector.store.privacy_rows import PrivacyMixin
 from connector.store.pull_rows import PullRowsMixin
 from connector.store.read_rows import ReadRowsMixin
@@ -11,7 +12,13 @@ from connector.store.resync import ResyncMixin
 
 
 class TenantStore(
-    PullRowsMixin, ConnectionsMixin, PrivacyMixin, ActivitiesMixin, ResyncMixin, ReadRowsMixin
+    PullRowsMixin,
+    ConnectionsMixin,
+    PrivacyMixin,
+    ActivitiesMixin,
+    ResyncMixin,
+    ReadRowsMixin,
+    DataKeysMixin,
 ):
     """Everything the connector reads or writes for one customer goes through this class.
 
