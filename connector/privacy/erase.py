@@ -5,10 +5,10 @@ one is refused: that is our promise to customers). Until it runs the customer is
 no sync adds data. When due, the customer's data key is destroyed first (`privacy.keys`), so
 its encrypted fields become unreadable everywhere at once; then the CRM tokens are revoked
 (best effort: a failure is logged and returned, never blocking), every row of the customer
-in every tenant table is deleted in one transaction, and only the minimal `Erasure` record remains (who asked, when it was
-due, when it was done, how many rows). The store is then compacted (`store.compact`) so the
-deleted rows leave the database files where the engine allows it. `run_due_erasures` is what
-the scheduler calls.
+in every tenant table is deleted in one transaction, and only the minimal `Erasure` record
+remains (who asked, when it was due, when it was done, how many rows). The store is then
+compacted (`store.compact`) so the deleted rows leave the database files where the engine
+allows it. `run_due_erasures` is what the scheduler calls.
 """
 
 from __future__ import annotations

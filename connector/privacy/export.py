@@ -22,10 +22,10 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.localfiles import make_private_dir, open_private
 from connector.privacy.audit import build_audit_event
-from connector.privacy.keys import customer_cipher, open_prospect_rows
+from connector.privacy.keys import customer_cipher, open_activity_rows, open_prospect_rows
 from connector.privacy.subjects import Subject, matching_crm_ids
 from connector.store.connections import SECRET_COLUMNS
-from connector.store.models import TENANT_TABLES, Prospect, TenantRow, utcnow
+from connector.store.models import TENANT_TABLES, Activity, Prospect, TenantRow, utcnow
 from connector.store.privacy_rows import SUBJECT_TABLES, table_name
 from connector.store.tenant import TenantStore
 
@@ -98,6 +98,8 @@ def _export(
             rows = store.iter_rows(session, model, crm_ids=crm_ids, exclude=secret_columns(model))
             if model is Prospect:
                 rows = open_prospect_rows(cipher, rows)
+            elif model is Activity:
+                rows = open_activity_rows(cipher, rows)
             count, digest = write_jsonl(out_dir / f"{table}.jsonl", rows)
             files.append(ExportedFile(f"{table}.jsonl", table, count, digest))
     manifest = {

@@ -16,7 +16,7 @@ import logging
 from dataclasses import dataclass
 
 from connector.privacy.audit import build_audit_event
-from connector.privacy.keys import customer_cipher, open_prospect_rows
+from connector.privacy.keys import customer_cipher, open_prospect_rows, resealing
 from connector.privacy.subjects import Subject, matching_crm_ids, normalize_crm_id
 from connector.privacy.suppression import SuppressionKeys, customer_suppression_keys
 from connector.redaction import redactor_for
@@ -80,8 +80,9 @@ def forget_subject(
             sorted(crm_ids),
             sorted(suppressions),
             audit,
-            redactor=lambda people: redactor_for(
-                list(open_prospect_rows(cipher, people)), extra=[subject.value]
+            redactor=lambda people: resealing(
+                cipher,
+                redactor_for(list(open_prospect_rows(cipher, people)), extra=[subject.value]),
             ),
         )
 

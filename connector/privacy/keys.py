@@ -23,10 +23,13 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from connector.config import get_settings
-from connector.privacy.field_crypto import FieldCipher, NoKeyCipher, new_data_key
-from connector.store.models import PROSPECT_FIELDS, Prospect
+from connector.privacy.field_crypto import FieldCipher, NoKeyCipher, is_sealed, new_data_key
+from connector.store.models import PROSPECT_FIELDS, Activity, Prospect
 from connector.store.tenant import TenantStore
 from connector.vault import Vault
+
+#: The free-text activity columns that may quote a person, stored encrypted.
+ACTIVITY_TEXT: tuple[str, ...] = ("subject",)
 
 #: Mapped row -> stored row, for one prospect (crm id, fields): how the pull seals a row.
 RowSealer = Callable[[str, Mapping[str, str | None]], Mapping[str, str | None]]
@@ -98,6 +101,49 @@ def decrypt_prospects(store: TenantStore, prospects: Iterable[Prospect]) -> list
             setattr(prospect, name, cipher.open(name, getattr(prospect, name)))
         opened.append(prospect)
     return opened
+
+
+def seal_activity(cipher: FieldCipher, fields: Mapping[str, Any]) -> dict[str, Any]:
+    """An activity's store values with its free text encrypted (stable while unchanged, so
+    recording the same content again is still recognised as unchanged)."""
+    sealed = dict(fields)
+    row_id = str(fields["activity_id"])
+    for name in ACTIVITY_TEXT:
+        sealed[name] = cipher.seal_cell(name, row_id, fields.get(name))
+    return sealed
+
+
+def decrypt_activities(store: TenantStore, activities: Iterable[Activity]) -> list[Activity]:
+    """`activities` (read from `store`, detached) with their free text decrypted in place."""
+    cipher = customer_cipher(store)
+    opened = []
+    for activity in activities:
+        for name in ACTIVITY_TEXT:
+            setattr(activity, name, cipher.open(name, getattr(activity, name)))
+        opened.append(activity)
+    return opened
+
+
+def open_activity_rows(
+    cipher: FieldCipher, rows: Iterable[Mapping[str, Any]]
+) -> Iterator[dict[str, Any]]:
+    """Activity rows (dicts) with their free text decrypted."""
+    for row in rows:
+        yield cipher.open_row(row, ACTIVITY_TEXT)
+
+
+def resealing(cipher: FieldCipher, redact: Callable[[str], str]) -> Callable[[str], str]:
+    """`redact` for stored free text: an encrypted value is opened, redacted and sealed again
+    (with a fresh nonce, only when it changed); plaintext is redacted as it is."""
+
+    def apply(value: str) -> str:
+        if not is_sealed(value):
+            return redact(value)
+        plain = cipher.open("subject", value) or ""
+        new = redact(plain)
+        return value if new == plain else cipher.seal("subject", new) or ""
+
+    return apply
 
 
 def row_sealer(store: TenantStore) -> RowSealer:

@@ -3,6 +3,8 @@ the key is wrapped by the key ring, and an erasure destroys it before anything e
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -17,10 +19,14 @@ from connector.fieldmap import load_field_map
 from connector.privacy.erase import erase_customer, request_erasure
 from connector.privacy.export import export_customer
 from connector.privacy.field_crypto import PREFIX, NoKeyCipher
+from connector.privacy.forget import forget_subject
 from connector.privacy.keys import customer_cipher, decrypt_prospects, destroy_data_key
+from connector.privacy.subjects import parse_subject
 from connector.store import TenantStore, make_engine, migrate
 from connector.store.models import Prospect
+from connector.sync.activities import ActivityIn
 from connector.sync.pull import PullOptions, pull
+from connector.sync.push import plan_push, record_activities
 from connector.vault import Vault
 from tests.helpers.stores import owner_of
 
@@ -251,3 +257,56 @@ def test_the_key_is_made_once_even_when_two_writers_race(engine: Engine) -> None
     first = store.add_wrapped_data_key("first")
     second = store.add_wrapped_data_key("second")
     assert first == second == "first"
+
+
+def activity(number: int, subject: str | None, crm_id: str = BOB.crm_id) -> ActivityIn:
+    return ActivityIn(
+        id=uuid.UUID(int=number),
+        kind="email",
+        prospect_crm_id=crm_id,
+        occurred_at=datetime(2026, 11, 2, 15, 0, tzinfo=UTC),
+        subject=subject,
+    )
+
+
+def stored_subjects(engine: Engine, customer: str) -> dict[str, str | None]:
+    with owner_of(engine).connect() as conn:
+        rows = conn.execute(
+            text("SELECT activity_id, subject FROM activities WHERE customer_id = :c"),
+            {"c": customer},
+        )
+        return {row.activity_id: row.subject for row in rows}
+
+
+def test_activity_subjects_are_stored_encrypted_and_read_back_for_the_push(
+    engine: Engine,
+) -> None:
+    store = pulled(engine, "demo")
+    subject = "Call about Ada Lovelace's order"
+
+    first = record_activities(store, [activity(1, subject), activity(2, subject)])
+    again = record_activities(store, [activity(1, subject)])
+
+    assert (first.created, again.unchanged) == (2, 1)
+    stored = stored_subjects(engine, "demo")
+    assert all(value and value.startswith(PREFIX) for value in stored.values())
+    assert len(set(stored.values())) == 2  # same text, two activities, two ciphertexts
+    fm = load_field_map("demo", REPO / "field_maps")
+    records = plan_push(fm, store)
+    # the demo map's email template is "Email: {subject}": the Task gets the plain text
+    assert [r["Subject"] for r in records] == [f"Email: {subject}"] * 2
+
+
+def test_forget_redacts_a_person_from_encrypted_subjects_of_other_activities(
+    engine: Engine,
+) -> None:
+    store = pulled(engine, "demo")
+    record_activities(store, [activity(1, f"Follow-up, ask for {ADA.email}")])
+
+    forget_subject(store, parse_subject("email", ADA.email), "cli:ops")
+
+    sealed = stored_subjects(engine, "demo")[str(uuid.UUID(int=1))]
+    assert sealed is not None and sealed.startswith(PREFIX)
+    opened = customer_cipher(store).open("subject", sealed) or ""
+    assert ADA.email.lower() not in opened.lower()
+    assert opened.startswith("Follow-up, ask for ")
