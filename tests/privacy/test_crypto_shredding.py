@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from privacy_builders import ADA, BOB, CAROL, PEOPLE, FakeCrm, Person
+from fastapi.testclient import TestClient
+from privacy_builders import ADA, BOB, CAROL, PEOPLE, REPORT_ID, FakeCrm, Person
+from pydantic import SecretStr
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
@@ -28,7 +30,10 @@ from connector.sync.activities import ActivityIn
 from connector.sync.pull import PullOptions, pull
 from connector.sync.push import plan_push, record_activities
 from connector.vault import Vault
+from connector.web import create_app
+from connector.web.settings import WebSettings
 from tests.helpers.stores import owner_of
+from tests.web.read_api_builders import write_field_maps
 
 REPO = Path(__file__).resolve().parents[2]
 KNOWN = Person(
@@ -310,3 +315,24 @@ def test_forget_redacts_a_person_from_encrypted_subjects_of_other_activities(
     opened = customer_cipher(store).open("subject", sealed) or ""
     assert ADA.email.lower() not in opened.lower()
     assert opened.startswith("Follow-up, ask for ")
+
+
+def test_the_read_api_serves_pulled_people_decrypted(sqlite_engine: Engine, tmp_path: Path) -> None:
+    pulled(sqlite_engine, "demo")
+    token = "bootstrap-operator-token-for-tests"
+    settings = WebSettings(
+        operator_token=SecretStr(token),
+        field_maps_dir=write_field_maps(tmp_path / "maps", "demo"),
+    )
+    client = TestClient(create_app(sqlite_engine, web_settings=settings))
+    headers = {"Authorization": f"Bearer {token}"}
+
+    page = client.get(
+        f"/api/customers/demo/call-lists/{REPORT_ID}/prospects", headers=headers
+    ).json()
+    one = client.get(f"/api/customers/demo/prospects/{ADA.crm_id}", headers=headers).json()
+
+    emails = {item["crm_id"]: item["email"] for item in page["items"]}
+    assert emails[ADA.crm_id] == ADA_EMAIL
+    assert one["email"] == ADA_EMAIL and one["first_name"] == "Ada"
+    assert PREFIX not in str(page) + str(one)
