@@ -7,7 +7,7 @@
     auth status [CUSTOMER] who is connected to which org, never a token
     auth revoke CUSTOMER   revoke at Salesforce, delete the stored secrets
     secrets generate-key   a new key for CONNECTOR_SECRET_KEYS
-    secrets rotate         re-encrypt every stored secret under the newest key
+    secrets rotate         re-encrypt every stored secret and data key under the newest key
 
 Defaults for the login URL, client id, username, audience and CA bundle come from the
 customer's field map (`crm:` section) when it exists. There is no password option: the
@@ -413,8 +413,10 @@ def generate_key_command() -> None:
 
 @secrets_app.command("rotate")
 def rotate_command() -> None:
-    """Re-encrypt every stored secret of every customer under the newest key."""
+    """Re-encrypt every stored secret and re-wrap every customer's data key under the newest key."""
+    from connector.privacy.keys import rewrap_data_key
     from connector.store import TenantStore
+    from connector.store.admin import AdminStore
     from connector.store.connections import SECRET_COLUMNS, connected_customer_ids
     from connector.vault import Vault
 
@@ -433,6 +435,12 @@ def rotate_command() -> None:
         table.add_row(name, *(str(counts[column]) for column in SECRET_COLUMNS))
     console.print(table)
     console.print(f"re-encrypted {total} secrets of {len(customers)} customers")
+    rewrapped = [
+        name
+        for name in AdminStore(engine).customer_ids()
+        if rewrap_data_key(TenantStore(engine, name), vault)
+    ]
+    console.print(f"re-wrapped the data keys of {len(rewrapped)} customers")
 
 
 def _rotator(vault: Vault, customer: str) -> Callable[[str, str], str]:

@@ -1,6 +1,9 @@
 """Privacy operations on the store: what GDPR asks of a processor, one module per duty.
 
     subjects.py     identify a data subject (email, phone, CRM id), normalized; pure
+    field_crypto.py encrypt and decrypt field values, keyed hashes; pure (AES-GCM)
+    keys.py         per-customer data keys: made on first use, wrapped by the key ring,
+                    cached per process, re-wrapped by rotation, destroyed by erase
     suppression.py  keyed hashes of forgotten subjects, and the check every pull applies
     forget.py       forget one subject: delete their rows, keep only a keyed hash
     export.py       export a customer's partition, or one subject's rows, with a manifest

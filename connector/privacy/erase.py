@@ -2,12 +2,13 @@
 
 An erasure is requested with a due date no later than ten days after the request (a later
 one is refused: that is our promise to customers). Until it runs the customer is paused, so
-no sync adds data. When due, the CRM tokens are revoked (best effort: a failure is logged
-and returned, never blocking), every row of the customer in every tenant table is deleted
-in one transaction, and only the minimal `Erasure` record remains (who asked, when it was
-due, when it was done, how many rows). The store is then compacted (`store.compact`) so the
-deleted rows leave the database files where the engine allows it. `run_due_erasures` is what
-the scheduler calls.
+no sync adds data. When due, the customer's data key is destroyed first (`privacy.keys`), so
+its encrypted fields become unreadable everywhere at once; then the CRM tokens are revoked
+(best effort: a failure is logged and returned, never blocking), every row of the customer
+in every tenant table is deleted in one transaction, and only the minimal `Erasure` record
+remains (who asked, when it was due, when it was done, how many rows). The store is then
+compacted (`store.compact`) so the deleted rows leave the database files where the engine
+allows it. `run_due_erasures` is what the scheduler calls.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Engine
 
 from connector.errors import ConfigError, ConnectorError, StoreError
 from connector.privacy.audit import record_audit
+from connector.privacy.keys import destroy_data_key
 from connector.privacy.revoke import Revoker, revoke_crm_tokens
 from connector.privacy.settings import MAX_ERASURE_DELAY
 from connector.store.admin import AdminStore, as_utc
@@ -116,6 +118,9 @@ def erase_customer(
             "a sync or push of this customer is running; the erasure runs when it has finished",
             customer=customer_id,
         )
+    # the data key goes first, in its own commit: from here on nothing of the customer
+    # decrypts, wherever a copy survives (WAL, free pages, backups), even if what follows fails
+    destroy_data_key(store)
     revoke_error = revoke(engine, customer_id)
     tables = AdminStore(engine).erase_partition(
         customer_id, done_at=as_utc(now or utcnow()), revoke_error=revoke_error

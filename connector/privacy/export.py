@@ -3,9 +3,10 @@
 Output: a directory with one JSON Lines file per table (one row per line, keys sorted, UTC
 ISO timestamps) and `manifest.json` naming the customer, the time, the scope and, per file,
 its table, row count and SHA-256. Secret columns (the encrypted tokens and keys of the
-connection) are never exported; the manifest lists the columns left out. All tables are read
-in one transaction together with the export's own audit event, so the files agree with each
-other and a failed export leaves no audit event behind.
+connection, the wrapped data key) are never exported; the manifest lists the columns left
+out. Personal fields are written decrypted (the export is for the customer or the subject).
+All tables are read in one transaction together with the export's own audit event, so the
+files agree with each other and a failed export leaves no audit event behind.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from typing import Any
 from connector.errors import ConfigError
 from connector.localfiles import make_private_dir, open_private
 from connector.privacy.audit import build_audit_event
+from connector.privacy.keys import customer_cipher, open_activity_rows, open_prospect_rows
 from connector.privacy.subjects import Subject, matching_crm_ids
 from connector.store.connections import SECRET_COLUMNS
-from connector.store.models import TENANT_TABLES, TenantRow, utcnow
+from connector.store.models import TENANT_TABLES, Activity, Prospect, TenantRow, utcnow
 from connector.store.privacy_rows import SUBJECT_TABLES, table_name
 from connector.store.tenant import TenantStore
 
@@ -87,12 +89,17 @@ def _export(
     created_at: datetime = utcnow()
     audit = build_audit_event(store.customer_id, actor, "export", {**scope, "tables": len(models)})
     files: list[ExportedFile] = []
+    cipher = customer_cipher(store)
     with store.session() as session:
         session.add(audit)
         session.flush()
         for model in models:
             table = table_name(model)
             rows = store.iter_rows(session, model, crm_ids=crm_ids, exclude=secret_columns(model))
+            if model is Prospect:
+                rows = open_prospect_rows(cipher, rows)
+            elif model is Activity:
+                rows = open_activity_rows(cipher, rows)
             count, digest = write_jsonl(out_dir / f"{table}.jsonl", rows)
             files.append(ExportedFile(f"{table}.jsonl", table, count, digest))
     manifest = {
@@ -126,6 +133,7 @@ def export_subject(
     The manifest names the kind of identifier used, never the identifier. Raises ConfigError
     when `out_dir` is not empty, StoreError when the store fails.
     """
-    crm_ids = sorted(matching_crm_ids(subject, store.contact_rows()))
+    rows = open_prospect_rows(customer_cipher(store), store.contact_rows())
+    crm_ids = sorted(matching_crm_ids(subject, rows))
     scope = {"scope": "subject", "subject_kind": subject.kind}
     return _export(store, out_dir, actor, list(SUBJECT_TABLES), scope, crm_ids)

@@ -16,8 +16,9 @@ import logging
 from dataclasses import dataclass
 
 from connector.privacy.audit import build_audit_event
+from connector.privacy.keys import customer_cipher, open_prospect_rows, resealing
 from connector.privacy.subjects import Subject, matching_crm_ids, normalize_crm_id
-from connector.privacy.suppression import SuppressionKeys, load_suppression_keys
+from connector.privacy.suppression import SuppressionKeys, customer_suppression_keys
 from connector.redaction import redactor_for
 from connector.store.compact import compact_store
 from connector.store.privacy_rows import ContactRow, ForgetPlan
@@ -47,16 +48,20 @@ def forget_subject(
     """Delete every row about `subject` in the customer's store and suppress them for good.
 
     Works (and suppresses) even when nothing matches yet: the person may arrive in a later
-    sync. Raises ConfigError when no suppression key is configured (see `suppression`),
-    StoreError when the store fails. `region` reads stored phone numbers written without a
-    country code (as the field map's phone region would).
+    sync. The person is found by decrypting the stored contact fields with the customer's
+    data key, and suppressed by hashes keyed with its lookup key. Raises SecretError when
+    the key ring is missing or does not fit, StoreError when the store fails. `region`
+    reads stored phone numbers written without a country code (as the field map's phone
+    region would).
     """
     if keys is None:
-        keys = load_suppression_keys(create_local=store.engine.dialect.name == "sqlite")
+        keys = customer_suppression_keys(store)
+    cipher = customer_cipher(store)
 
     matched: list[int] = []  # prospect rows the plan matched, known once it has run
 
     def plan(rows: list[ContactRow]) -> ForgetPlan:
+        rows = list(open_prospect_rows(cipher, rows))
         crm_ids = matching_crm_ids(subject, rows, region)
         suppressions = {(keys.hash(subject), subject.kind)}
         suppressions |= {
@@ -75,7 +80,10 @@ def forget_subject(
             sorted(crm_ids),
             sorted(suppressions),
             audit,
-            redactor=lambda people: redactor_for(people, extra=[subject.value]),
+            redactor=lambda people: resealing(
+                cipher,
+                redactor_for(list(open_prospect_rows(cipher, people)), extra=[subject.value]),
+            ),
         )
 
     # the rows are matched inside the forget's own transaction, under the people lock, so a

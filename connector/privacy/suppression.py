@@ -4,9 +4,12 @@ A forgotten subject is stored only as HMAC-SHA256(key, "<kind>:<normalized ident
 the list holds no personal data and cannot be reversed or tested against without the key
 (a plain hash of an email address could be, by hashing guesses).
 
-The key. Hashes must match for as long as the list exists, so the key must outlive any key
-rotation. The keys are taken from, in this order (the first one hashes new entries, every one
-is tried when matching, so adding a source later does not lose old entries):
+The key. New entries are hashed with the customer's own lookup key, derived from its data key
+(`privacy.keys`): once an erasure destroys that key, the customer's hashes can no longer be
+tested against anything. Key-ring rotation re-wraps the data key without changing it, so the
+hashes keep matching. Entries hashed by earlier versions with an installation-wide key still
+match while that key is configured; those keys are taken from, in this order (every one is
+tried when matching):
 
 1. `CONNECTOR_SUPPRESSION_KEY`: comma-separated, newest first. Recommended for production;
    generate one with `python -c "import secrets; print(secrets.token_urlsafe(32))"` and never
@@ -19,8 +22,8 @@ is tried when matching, so adding a source later does not lose old entries):
    but a ring key dropped after rotation takes its hashes' matching power with it: set
    `CONNECTOR_SUPPRESSION_KEY` before retiring a ring key.
 
-No key at all is a `ConfigError` once the list is non-empty (a sync then stops rather than
-let forgotten people back in); an empty list needs no key.
+Without a store (`load_suppression_keys` alone), no key at all is a `ConfigError` once the
+list is non-empty (a sync then stops rather than let forgotten people back in).
 """
 
 from __future__ import annotations
@@ -29,16 +32,19 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from connector.config import Settings, get_settings
 from connector.errors import ConfigError, register_secret
 from connector.localfiles import create_private_file
 from connector.privacy.settings import PrivacySettings
 from connector.privacy.subjects import Subject, row_subjects
+
+if TYPE_CHECKING:
+    from connector.store.tenant import TenantStore
 
 log = logging.getLogger(__name__)
 
@@ -133,6 +139,23 @@ def load_suppression_keys(
     return SuppressionKeys(tuple(keys), tuple(dict.fromkeys(sources)))
 
 
+def customer_suppression_keys(store: TenantStore) -> SuppressionKeys:
+    """The customer's suppression keys: its own lookup key first (it hashes new entries),
+    then any installation-wide key of earlier versions (their entries still match).
+
+    Creates the customer's data key on first use. Raises SecretError when the key ring is
+    missing or does not fit the stored data key.
+    """
+    from connector.privacy.keys import customer_cipher
+
+    own = customer_cipher(store, create=True).lookup_key
+    try:
+        earlier = load_suppression_keys()
+    except ConfigError:
+        return SuppressionKeys((own,), ("customer data key",))
+    return SuppressionKeys((own, *earlier.keys), ("customer data key", *earlier.sources))
+
+
 @dataclass(frozen=True)
 class SuppressionList:
     """A customer's suppression hashes with the keys to match rows against them.
@@ -142,6 +165,8 @@ class SuppressionList:
 
     hashes: frozenset[str]
     keys: SuppressionKeys | None
+    #: loads the keys when the list stops being empty (None: the installation-wide keys)
+    load_keys: Callable[[], SuppressionKeys] | None = None
 
     def matches(self, subject: Subject) -> bool:
         """Whether `subject` is on the list."""
@@ -162,17 +187,25 @@ class SuppressionList:
         """
         if hashes == self.hashes:
             return self
-        keys = self.keys if self.keys is not None or not hashes else load_suppression_keys()
-        return SuppressionList(hashes, keys)
+        keys = self.keys
+        if keys is None and hashes:
+            keys = (self.load_keys or load_suppression_keys)()
+        return SuppressionList(hashes, keys, self.load_keys)
 
 
 def suppression_check(store: HashSource, keys: SuppressionKeys | None = None) -> SuppressionList:
     """The customer's suppression check for `pull`: loads the hashes once, matches fast.
 
-    It matches a row's CRM id, normalized email and E.164 phones. Raises ConfigError when the
-    list is not empty and no key is configured (syncing then would resurrect forgotten people).
+    It matches a row's CRM id, normalized email and E.164 phones, hashed with the customer's
+    keys (`customer_suppression_keys`) for a `TenantStore`, else with the installation-wide
+    ones. Raises ConfigError when the list is not empty and there is no key (syncing then
+    would resurrect forgotten people), SecretError when the key ring does not fit.
     """
     hashes = frozenset(store.suppression_hashes())
+    load_keys: Callable[[], SuppressionKeys] | None = None
+    if hasattr(store, "wrapped_data_key"):
+        tenant: Any = store
+        load_keys = lambda: customer_suppression_keys(tenant)  # noqa: E731
     if hashes and keys is None:
-        keys = load_suppression_keys()
-    return SuppressionList(hashes, keys)
+        keys = (load_keys or load_suppression_keys)()
+    return SuppressionList(hashes, keys, load_keys)

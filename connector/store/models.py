@@ -235,6 +235,20 @@ class Suppression(TenantRow, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class CustomerDataKey(TenantRow, table=True):
+    """The customer's data key, wrapped (encrypted) by the key ring; never stored in clear.
+
+    Personal fields are encrypted with it (`privacy.field_crypto`); deleting this row makes
+    every copy of them (WAL, free pages, backups) unreadable.
+    """
+
+    __tablename__ = "customer_data_keys"
+
+    data_key_enc: str
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
 class Lease(TenantRow, table=True):
     """The right to sync one customer, held by one worker until it expires."""
 
@@ -352,4 +366,5 @@ TENANT_TABLES: tuple[type[TenantRow], ...] = (
     ResyncRequest,
     ScheduleState,
     ConnectLink,
+    CustomerDataKey,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from connector.store.activities import ActivitiesMixin
 from connector.store.connect_links import ConnectLinksMixin
 from connector.store.connections import ConnectionsMixin
+from connector.store.data_keys import DataKeysMixin
 from connector.store.privacy_rows import PrivacyMixin
 from connector.store.pull_rows import PullRowsMixin
 from connector.store.read_rows import ReadRowsMixin
@@ -19,6 +20,7 @@ class TenantStore(
     ResyncMixin,
     ReadRowsMixin,
     ConnectLinksMixin,
+    DataKeysMixin,
 ):
     """Everything the connector reads or writes for one customer goes through this class.
 

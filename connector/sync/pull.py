@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from connector.crm.base import CrmAdapter, ReportRef
@@ -28,6 +28,7 @@ from connector.errors import (
 )
 from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report, requested_columns
 from connector.logs import bind
+from connector.privacy.keys import RowSealer, row_sealer
 from connector.redaction import scrub_contacts
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
@@ -65,6 +66,8 @@ class PullOptions:
     suppressed: Suppressions | None = None  # forgotten people, checked again in each page
     observer: PullObserver = field(default_factory=_SilentObserver)
     fence: int | None = None  # the lease's fencing token: writes commit only while it holds
+    # how mapped rows become stored values; None: encrypted with the customer's data key
+    seal: RowSealer | None = None
 
 
 def plan_reports(fm: FieldMap, crm: CrmAdapter) -> list[ReportRef]:
@@ -111,6 +114,8 @@ def pull(
     """
     options = options or PullOptions()
     store.ensure_customer()
+    if options.seal is None:
+        options = replace(options, seal=row_sealer(store))
     if options.full:
         store.abandon_unfinished_runs("pull")
     run = None if options.full else store.unfinished_run("pull", RESUMABLE)
@@ -251,6 +256,10 @@ def _pull_report(
     options.observer.report_finished(report, store.finish_call_list(report.id, options.fence))
 
 
+def _refuse_plaintext(crm_id: str, fields: Mapping[str, str | None]) -> Mapping[str, str | None]:
+    raise ConfigError("no field cipher for the pull: personal fields are never stored in clear")
+
+
 def _save_page(
     fm: FieldMap,
     store: TenantStore,
@@ -277,6 +286,9 @@ def _save_page(
             suppressed += 1
             continue
         mapped.append((result.crm_id, result.fields))
+    seal = options.seal or _refuse_plaintext
+    # the one place mapped rows become stored values: encrypted with the customer's data key
+    stored = [(crm_id, seal(crm_id, fields)) for crm_id, fields in mapped]
     outcome = store.save_page(
         fence=options.fence,
         run_id=run.run_id,
@@ -286,7 +298,7 @@ def _save_page(
         done=page.done,
         rows_read=rows_read,
         page_rows=len(page.rows),
-        mapped=mapped,
+        mapped=stored,
         rejects=rejects,
         suppressed=suppressed,
         run_values=run_values,

@@ -20,6 +20,7 @@ from connector.crm.base import CrmAdapter
 from connector.errors import ConnectorError, CrmRateLimited
 from connector.fieldmap import FieldMap
 from connector.logs import bind
+from connector.privacy.keys import customer_cipher, decrypt_activities, seal_activity
 from connector.redaction import scrub_contacts
 from connector.store.activities import MarkOutcome, RecordResult
 from connector.store.models import SyncRun, utcnow
@@ -45,7 +46,8 @@ def record_activities(
     Identical content again is a no-op; changed content updates a pending activity, or puts
     a pushed or parked one back to pending so the next push updates its Task. Activities
     about a forgotten person (`suppressed` matches their CRM id) are dropped, never stored.
-    Raises StoreError when the store refuses.
+    Free text (the subject) is stored encrypted with the customer's data key. Raises
+    StoreError when the store refuses, SecretError when the key ring does not fit.
     """
     keep: list[ActivityIn] = []
     dropped = 0
@@ -54,7 +56,10 @@ def record_activities(
             dropped += 1
         else:
             keep.append(activity)
-    result = store.record_activities(activity.store_fields() for activity in keep)
+    cipher = customer_cipher(store, create=bool(keep))
+    result = store.record_activities(
+        seal_activity(cipher, activity.store_fields()) for activity in keep
+    )
     return replace(result, suppressed=dropped)
 
 
@@ -62,7 +67,7 @@ def plan_push(
     fm: FieldMap, store: TenantStore, *, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """The Task records the next push would send, without sending anything (dry run)."""
-    pending = store.load_pending(store.pending_activity_ids(limit))
+    pending = decrypt_activities(store, store.load_pending(store.pending_activity_ids(limit)))
     return [to_task_record(fm.activities, activity) for activity in pending]
 
 
@@ -116,7 +121,7 @@ def _push_batch(
     fm: FieldMap, store: TenantStore, crm: CrmAdapter, activity_ids: list[str]
 ) -> MarkOutcome:
     """One CRM call for up to 200 activities, then their results in one transaction."""
-    batch = store.load_pending(activity_ids)
+    batch = decrypt_activities(store, store.load_pending(activity_ids))
     if not batch:
         return MarkOutcome()
     spec = fm.activities

@@ -22,7 +22,8 @@ issued token, allowed or refused, is written to its customer's audit trail under
 prefix>`), never the token. Without a configured operator token the status, metrics, activity
 and fleet routes answer loopback clients only (`operator:loopback`; `connector serve` refuses
 to listen beyond loopback then); the read API never answers without a token (it serves personal
-data).
+data). A route naming an erased customer answers 410 Gone to an authorised caller and writes
+one `refused_erased` audit line (the caller and the route template), as CLI commands do.
 """
 
 from __future__ import annotations
@@ -40,11 +41,12 @@ from starlette.concurrency import run_in_threadpool
 
 from connector.loopback import is_loopback_host
 from connector.privacy.audit import record_audit
+from connector.privacy.tombstone import ErasedCustomer, refuse_if_erased
 from connector.store.models import AccessToken, utcnow
 from connector.store.tenant import TenantStore
 from connector.store.tokens import ROLES, TokenStore, is_live
 from connector.web.guard import client_address
-from connector.web.problems import Problem
+from connector.web.problems import Problem, set_refusal
 from connector.web.settings import WebSettings
 
 log = logging.getLogger(__name__)
@@ -153,11 +155,11 @@ async def authorize(request: Request, scope: Scope) -> Principal:
     if configured is not None and sent is not None:
         expected = configured.get_secret_value()
         if hmac.compare_digest(sent.encode(), expected.encode()):
-            return Principal(role="admin", name=token_fingerprint(expected))
+            return await _not_erased(request, Principal("admin", token_fingerprint(expected)))
     if sent is None:
         if configured is None and scope in OPEN_WHEN_UNCONFIGURED:
             if is_loopback_host(client_address(request.scope)):
-                return LOOPBACK
+                return await _not_erased(request, LOOPBACK)
             raise Problem(
                 401, "the operator API is open to loopback clients only (no operator token)"
             )
@@ -176,6 +178,23 @@ async def authorize(request: Request, scope: Scope) -> Principal:
     await _audit(request, principal, scope, "refused" if reason else "allowed")
     if reason is not None:
         raise Problem(403, reason)
+    return await _not_erased(request, principal)
+
+
+async def _not_erased(request: Request, principal: Principal) -> Principal:
+    """`principal`, unless the route names an erased customer: then 410 Gone, after one
+    refused-attempt audit line (the caller and the route template, no personal data)."""
+    customer = request.path_params.get("customer")
+    if customer is None:
+        return principal
+    engine = request.app.state.engine
+    try:
+        await run_in_threadpool(
+            refuse_if_erased, engine, customer, principal.actor, f"api {_route(request)}"
+        )
+    except ErasedCustomer as exc:
+        set_refusal(request.scope, "erased customer")
+        raise Problem(410, str(exc)) from None
     return principal
 
 

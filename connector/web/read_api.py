@@ -26,6 +26,8 @@ from starlette.concurrency import run_in_threadpool
 
 from connector.errors import FieldMapError
 from connector.fieldmap import load_field_map
+from connector.privacy.field_crypto import FieldCipher
+from connector.privacy.keys import customer_cipher
 from connector.store.models import CallList, Prospect, utcnow
 from connector.store.read_rows import ChangePosition
 from connector.store.tenant import TenantStore
@@ -132,9 +134,14 @@ def mapped_fields(directory: Path, customer: str) -> tuple[str, ...]:
     return tuple(fm.prospect.fields)
 
 
-def prospect_json(prospect: Prospect, fields: tuple[str, ...]) -> dict[str, Any]:
-    """A prospect as the API shows it: the CRM id and the mapped fields only."""
-    return {"crm_id": prospect.crm_id, **{name: getattr(prospect, name) for name in fields}}
+def prospect_json(
+    prospect: Prospect, fields: tuple[str, ...], cipher: FieldCipher
+) -> dict[str, Any]:
+    """A prospect as the API shows it: the CRM id and the mapped fields only, decrypted."""
+    return {
+        "crm_id": prospect.crm_id,
+        **{name: cipher.open(name, getattr(prospect, name)) for name in fields},
+    }
 
 
 def call_list_json(call_list: CallList) -> dict[str, Any]:
@@ -227,12 +234,13 @@ async def _member_page(
     except ValueError as exc:
         raise Problem(400, f"cursor: {exc}") from None
     rows = await run_in_threadpool(store.member_page, call_list, position.after, limit + 1)
+    cipher = await run_in_threadpool(customer_cipher, store)
     more = len(rows) > limit
     rows = rows[:limit]
     next_cursor = encode_page(PageCursor(rows[-1].crm_id, position.started)) if more else None
     start = encode_change(ChangePosition(position.started, "")) if not more else None
     return {
-        "items": [prospect_json(p, fields) for p in rows],
+        "items": [prospect_json(p, fields, cipher) for p in rows],
         "next_cursor": next_cursor,
         "since": start,
         "more": more,
@@ -252,13 +260,14 @@ async def _change_page(
     except ValueError as exc:
         raise Problem(400, f"since: {exc}") from None
     rows = await run_in_threadpool(store.change_page, call_list, position, horizon, limit + 1)
+    cipher = await run_in_threadpool(customer_cipher, store)
     more = len(rows) > limit
     rows = rows[:limit]
     if rows:
         last, at = rows[-1]
         position = ChangePosition(at, last.crm_id)
     return {
-        "items": [prospect_json(p, fields) for p, _ in rows],
+        "items": [prospect_json(p, fields, cipher) for p, _ in rows],
         "next_cursor": None,
         "since": encode_change(position),
         "more": more,
@@ -287,4 +296,5 @@ async def get_prospect(
     prospect = await run_in_threadpool(store.find_prospect, crm_id, principal.call_list)
     if prospect is None:
         raise Problem(404, "no such prospect")
-    return JSONResponse(prospect_json(prospect, fields))
+    cipher = await run_in_threadpool(customer_cipher, store)
+    return JSONResponse(prospect_json(prospect, fields, cipher))

@@ -22,6 +22,7 @@ from connector.errors import CrmRejected
 from connector.fieldmap import parse_field_map_text
 from connector.store import TenantStore
 from connector.sync.pull import pull
+from tests.helpers.key_ring import key_ring  # noqa: F401  (autouse: the pull encrypts)
 
 INSTANCE = "https://acme.my.salesforce.com"
 API = f"{INSTANCE}/services/data/v59.0"

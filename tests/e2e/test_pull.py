@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.fieldmap import requested_columns
+from connector.privacy.keys import decrypt_prospects
 from connector.store import TenantStore
 from connector.store.models import PROSPECT_FIELDS, Membership, Prospect
 from connector.sync.pull import pull
@@ -55,7 +56,7 @@ def test_the_store_holds_no_unmapped_field(demo: Customer, sandbox: Sandbox, tmp
 
     mapped = set(demo.fm.prospect.fields)
     unmapped = set(PROSPECT_FIELDS) - mapped
-    prospects = demo.store.prospects()
+    prospects = decrypt_prospects(demo.store, demo.store.prospects())
     assert prospects
     for prospect in prospects:
         assert all(getattr(prospect, name) is None for name in unmapped)
@@ -71,8 +72,8 @@ def test_a_second_customers_data_is_invisible_to_the_first(
     pull(first.fm, first.store, first.crm())
     pull(second.fm, second.store, second.crm())
 
-    first_rows = first.store.prospects()
-    second_rows = second.store.prospects()
+    first_rows = decrypt_prospects(first.store, first.store.prospects())
+    second_rows = decrypt_prospects(second.store, second.store.prospects())
     assert first_rows and second_rows
     assert {p.customer_id for p in first_rows} == {"demo"}
     assert {p.customer_id for p in second_rows} == {"demo2"}

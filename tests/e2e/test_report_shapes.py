@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.errors import ConfigError, CrmRejected
+from connector.privacy.keys import decrypt_prospects
 from connector.sandbox import FaultRule
 from connector.sync.pull import pull
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
@@ -26,7 +27,7 @@ def small(
 
 
 def _emails(customer: Customer) -> int:
-    return sum(1 for p in customer.store.prospects() if p.email)
+    return sum(1 for p in decrypt_prospects(customer.store, customer.store.prospects()) if p.email)
 
 
 def test_a_column_missing_from_a_reports_answer_fails_that_report_and_blanks_nothing(

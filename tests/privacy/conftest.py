@@ -1,10 +1,11 @@
-"""Privacy test fixtures: a configured suppression key."""
+"""Privacy test fixtures: a configured suppression key; a key ring that wraps data keys."""
 
 from __future__ import annotations
 
 import pytest
 
 from connector.config import get_settings
+from tests.helpers.key_ring import key_ring  # noqa: F401  (autouse)
 
 
 @pytest.fixture

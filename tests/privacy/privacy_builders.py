@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import SQLModel
 
 from connector.crm.base import CallCounter, ReportPage, ReportRef
+from connector.privacy.keys import customer_cipher
 from connector.store import TenantStore
 from connector.store.models import (
     TENANT_TABLES,
@@ -52,8 +53,11 @@ CAROL = Person("003000000000003AAA", "carol@example.com", "+14155550103", "Carol
 PEOPLE = (ADA, BOB, CAROL)
 
 
-def seed_customer(engine: Engine, customer: str, people: Sequence[Person] = PEOPLE) -> TenantStore:
-    """A customer with at least one row in every tenant table (asserted, so new tables fail)."""
+def seed_customer(
+    engine: Engine, customer: str, people: Sequence[Person] = PEOPLE, *, data_key: bool = True
+) -> TenantStore:
+    """A customer with at least one row in every tenant table (asserted, so new tables fail;
+    without `data_key`, all but the data key's)."""
     store = TenantStore(engine, customer)
     run_id = f"run{customer}"
     rows: list[SQLModel] = [
@@ -119,8 +123,14 @@ def seed_customer(engine: Engine, customer: str, people: Sequence[Person] = PEOP
             )
     with store.session() as session:
         session.add_all(rows)
+    # the prospects above are plaintext, as a store from before field encryption holds them;
+    # the data key is made as a first pull would make it
+    if data_key:
+        customer_cipher(store, create=True)
     counts = store.table_counts()
     empty = [model.__tablename__ for model in TENANT_TABLES if not counts[model.__tablename__]]
+    if not data_key:
+        empty.remove("customer_data_keys")
     assert not empty, f"seed_customer does not cover {empty}: add rows for them"
     return store
 

@@ -12,15 +12,18 @@ from privacy_builders import ADA, BOB, CAROL, PEOPLE, FakeCrm, rows_of, seed_cus
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from connector.config import get_settings
 from connector.crm.base import ReportPage
-from connector.errors import ConfigError
+from connector.errors import SecretError
 from connector.fieldmap import load_field_map
 from connector.privacy.forget import forget_subject
+from connector.privacy.keys import customer_cipher
 from connector.privacy.subjects import Subject, parse_subject
 from connector.privacy.suppression import load_suppression_keys, suppression_check
 from connector.store import TenantStore
 from connector.store.models import Activity, Membership, Prospect, Suppression
 from connector.sync.pull import PullOptions, pull
+from connector.vault import Vault
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -130,33 +133,64 @@ def test_forgetting_someone_not_yet_synced_suppresses_them_in_the_first_sync(
     assert {p.crm_id for p in store.prospects()} == {ADA.crm_id, BOB.crm_id}
 
 
-def test_without_any_key_forget_creates_a_local_key_file_on_sqlite(
+def test_forget_hashes_with_the_customers_own_key_and_needs_no_suppression_key(
     sqlite_engine: Engine, tmp_path: Path
 ) -> None:
     store = seed_customer(sqlite_engine, "acme")
-    forget_subject(store, parse_subject("crm_id", ADA.crm_id), "cli:ops")
+    outcome = forget_subject(store, parse_subject("crm_id", ADA.crm_id), "cli:ops")
 
-    key_file = tmp_path / "home" / "suppression.key"
-    assert key_file.stat().st_mode & 0o777 == 0o600
+    own = customer_cipher(store).lookup_hash(f"crm_id:{ADA.crm_id}")
+    assert outcome.hashes == 1
+    assert store.suppression_hashes() == {"0" * 64, own}
+    assert not (tmp_path / "home" / "suppression.key").exists()
     assert suppression_check(store)(ADA.crm_id, {})
 
 
-def test_without_any_key_forget_is_refused_on_postgres(postgres_engine: Engine) -> None:
-    store = seed_customer(postgres_engine, "acme")
-    with pytest.raises(ConfigError, match="CONNECTOR_SUPPRESSION_KEY"):
+def test_another_customers_key_does_not_match_a_forgotten_person(engine: Engine) -> None:
+    acme = seed_customer(engine, "acme")
+    beta = seed_customer(engine, "beta")
+    forget_subject(acme, parse_subject("email", ADA.email), "cli:ops")
+
+    assert suppression_check(acme)("x", {"email": ADA.email})
+    assert not suppression_check(beta).matches(Subject("email", ADA.email.lower()))
+    assert acme.suppression_hashes().isdisjoint(
+        {customer_cipher(beta).lookup_hash(f"email:{ADA.email.lower()}")}
+    )
+
+
+def test_without_a_key_ring_forget_is_refused_on_postgres(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = seed_customer(postgres_engine, "acme", data_key=False)
+    monkeypatch.delenv("CONNECTOR_SECRET_KEYS")
+    get_settings.cache_clear()
+    with pytest.raises(SecretError, match="CONNECTOR_SECRET_KEYS"):
         forget_subject(store, parse_subject("crm_id", ADA.crm_id), "cli:ops")
     assert store.count(Prospect) == 3
 
 
-def test_a_sync_with_suppressions_but_no_key_stops_rather_than_resurrect(
+def test_entries_hashed_with_the_installation_wide_key_still_match(
     sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONNECTOR_SUPPRESSION_KEY", "k" * 32)
+    get_settings.cache_clear()
+    store = seed_customer(sqlite_engine, "acme")
+    forget_subject(store, parse_subject("email", ADA.email), "cli:ops", load_suppression_keys())
+
+    assert suppression_check(store)("x", {"email": ADA.email})
+
+
+def test_a_sync_whose_key_ring_does_not_fit_the_data_key_stops_rather_than_resurrect(
+    sqlite_engine: Engine,
+) -> None:
     store = seed_customer(sqlite_engine, "acme")
     forget_subject(store, parse_subject("crm_id", ADA.crm_id), "cli:ops")
-    monkeypatch.delenv("CONNECTOR_SUPPRESSION_KEY")
+    wrapped = store.wrapped_data_key()
+    assert wrapped is not None
+    foreign = Vault([Vault.generate_key()]).encrypt("k" * 43 + "=")
+    assert store.replace_wrapped_data_key(wrapped, foreign)
 
-    with pytest.raises(ConfigError, match="no key for the suppression list"):
+    with pytest.raises(SecretError, match="data key"):
         suppression_check(store)
 
 

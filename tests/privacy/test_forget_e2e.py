@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.privacy.forget import forget_subject
+from connector.privacy.keys import decrypt_prospects
 from connector.privacy.subjects import parse_subject
 from connector.privacy.suppression import suppression_check
 from connector.sync.pull import PullOptions, pull
@@ -32,11 +33,13 @@ def test_given_a_forgotten_person_when_fully_resynced_from_the_sandbox_then_they
     point_at(small_sandbox, monkeypatch)
     demo = connect(small_sandbox, sqlite_engine, "demo")
     pull(demo.fm, demo.store, demo.crm(), PullOptions(suppressed=suppression_check(demo.store)))
-    person = next(p for p in demo.store.prospects() if p.email)
+    person = next(p for p in decrypt_prospects(demo.store, demo.store.prospects()) if p.email)
     assert person.email
-    everyone = {p.crm_id for p in demo.store.prospects()}
+    everyone = {p.crm_id for p in decrypt_prospects(demo.store, demo.store.prospects())}
     same_email = {
-        p.crm_id for p in demo.store.prospects() if (p.email or "").lower() == person.email.lower()
+        p.crm_id
+        for p in decrypt_prospects(demo.store, demo.store.prospects())
+        if (p.email or "").lower() == person.email.lower()
     }
 
     forget_subject(demo.store, parse_subject("email", person.email or ""), "cli:ops")
@@ -46,7 +49,7 @@ def test_given_a_forgotten_person_when_fully_resynced_from_the_sandbox_then_they
 
         assert run.status == "succeeded"
         assert run.suppressed >= 1
-        kept = {p.crm_id for p in demo.store.prospects()}
+        kept = {p.crm_id for p in decrypt_prospects(demo.store, demo.store.prospects())}
         assert person.crm_id not in kept
         assert person.crm_id not in {m.crm_id for m in demo.store.memberships()}
         assert kept == everyone - same_email
@@ -99,7 +102,7 @@ def test_given_people_forgotten_while_a_sync_runs_then_none_of_them_is_left_when
         sync.join(timeout=300)
 
         assert runs and getattr(runs[0], "status", None) == "succeeded"
-        kept = demo.store.prospects()
+        kept = decrypt_prospects(demo.store, demo.store.prospects())
         assert not {p.crm_id for p in kept} & set(targets)
         assert not {(p.email or "").lower() for p in kept} & set(emails.values())
         assert not {m.crm_id for m in demo.store.memberships()} & set(targets)

@@ -23,6 +23,13 @@ from connector.privacy.suppression import (
 ADA = Subject("email", "ada@example.com")
 
 
+@pytest.fixture(autouse=True)
+def no_key_ring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests are about the installation-wide sources: no ring unless a test sets one."""
+    monkeypatch.delenv("CONNECTOR_SECRET_KEYS", raising=False)
+    get_settings.cache_clear()
+
+
 def hmac_hex(key: bytes, message: str) -> str:
     return hmac.new(key, message.encode(), hashlib.sha256).hexdigest()
 

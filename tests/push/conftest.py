@@ -23,6 +23,7 @@ from connector.crm.salesforce.tokens import StaticTokenSource
 from connector.fieldmap import FieldMap
 from connector.sandbox import ConnectedApp, SandboxOrg, SandboxServer, SeedConfig
 from connector.sync.activities import ActivityIn
+from tests.helpers.key_ring import key_ring  # noqa: F401  (autouse)
 
 CLIENT_ID = "connector-push-tests"
 USERNAME = "integration@demo.example"

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
+from tests.helpers.key_ring import key_ring  # noqa: F401  (autouse)
 from tests.helpers.sandbox import small_sandbox
 
 

@@ -18,7 +18,7 @@ import sqlmodel
 from alembic import context, op
 
 revision = "0010_connect_links"
-down_revision = "0007_privacy_access"
+down_revision = "0009_customer_data_keys"
 branch_labels = None
 depends_on = None
 

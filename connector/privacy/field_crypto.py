@@ -1,0 +1,186 @@
+"""Field encryption with a customer's data key: AES-256-GCM per value, keyed lookup hashes.
+
+Pure: no I/O, no key storage (that is `privacy.keys`). A stored value is
+`enc1:` + url-safe base64 of (96-bit nonce ‖ ciphertext ‖ tag); the associated data is the
+customer id and the column name, so a value copied into another customer's partition or
+another column does not decrypt. A value without the prefix is plaintext written before
+fields were encrypted and reads as it is (it is encrypted the next time its row is written).
+
+Nonces. `seal` draws a random nonce per value. `seal_cell` (the pull) derives the nonce from
+the key, the column, the row's CRM id and the value (a synthetic nonce, as in SIV modes):
+equal values in different rows or columns still encrypt differently, and a nonce can only
+repeat for the very same column, row and value, where GCM then yields the very same
+ciphertext and reveals nothing but "unchanged". That keeps a row's stored form stable while
+its content is, so the pull's change hash over stored values still detects changes.
+
+Hashes. `lookup_hash` (forgotten people) and `change_hash_key` (change detection) come from
+keys derived from the data key: once the data key is destroyed, neither can be computed or
+tested against guesses any more.
+
+Errors: `SecretError` when a value does not decrypt (wrong or destroyed key), naming the
+column, never the value.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from connector.errors import SecretError
+
+PREFIX = "enc1:"
+KEY_BYTES = 32
+NONCE_BYTES = 12
+_LOOKUP_LABEL = b"connector/lookup-hash/v1"
+_CHANGE_LABEL = b"connector/change-hash/v1"
+_NONCE_LABEL = b"connector/synthetic-nonce/v1"
+
+
+def new_data_key() -> bytes:
+    """A fresh random 256-bit data key."""
+    return os.urandom(KEY_BYTES)
+
+
+def derive_key(data_key: bytes, label: bytes) -> bytes:
+    """A 256-bit key for one purpose (`label`), derived from the data key."""
+    return hmac.new(data_key, label, hashlib.sha256).digest()
+
+
+def is_sealed(value: object) -> bool:
+    """Whether `value` is an encrypted field value (rather than legacy plaintext)."""
+    return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def associated_data(customer_id: str, column: str) -> bytes:
+    """What binds a value to its customer and column (authenticated, not encrypted)."""
+    return f"{customer_id}\x1f{column}".encode()
+
+
+class FieldCipher:
+    """Encrypts and decrypts one customer's field values with its data key.
+
+    `repr` never shows the key. Raises SecretError from `open` when a value does not decrypt.
+    """
+
+    def __init__(self, customer_id: str, data_key: bytes) -> None:
+        if len(data_key) != KEY_BYTES:
+            raise SecretError(f"a data key must be {KEY_BYTES} bytes", customer=customer_id)
+        self.customer_id = customer_id
+        self._aead = AESGCM(data_key)
+        self._lookup_key = derive_key(data_key, _LOOKUP_LABEL)
+        self._change_key = derive_key(data_key, _CHANGE_LABEL)
+        self._nonce_key = derive_key(data_key, _NONCE_LABEL)
+
+    def __repr__(self) -> str:
+        return f"FieldCipher({self.customer_id!r})"
+
+    @property
+    def change_hash_key(self) -> bytes:
+        """The key of the customer's change-detection hash (derived from the data key)."""
+        return self._change_key
+
+    @property
+    def lookup_key(self) -> bytes:
+        """The key of the customer's lookup hashes (derived from the data key)."""
+        return self._lookup_key
+
+    def lookup_hash(self, message: str) -> str:
+        """A keyed hash (HMAC-SHA256, hex) of `message`, for finding a value without storing it."""
+        return hmac.new(self._lookup_key, message.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def seal(self, column: str, value: str | None) -> str | None:
+        """`value` encrypted for `column` with a random nonce; None stays None."""
+        if value is None:
+            return None
+        return self._seal(column, value, os.urandom(NONCE_BYTES))
+
+    def seal_cell(self, column: str, row_id: str, value: str | None) -> str | None:
+        """`value` of `column` in row `row_id`, encrypted with a synthetic nonce (see module)."""
+        if value is None:
+            return None
+        message = f"{column}\x1f{row_id}\x1f{value}".encode()
+        nonce = hmac.new(self._nonce_key, message, hashlib.sha256).digest()[:NONCE_BYTES]
+        return self._seal(column, value, nonce)
+
+    def _seal(self, column: str, value: str, nonce: bytes) -> str:
+        sealed = self._aead.encrypt(
+            nonce, value.encode("utf-8"), associated_data(self.customer_id, column)
+        )
+        return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
+
+    def open(self, column: str, value: str | None) -> str | None:
+        """The plaintext of a stored value of `column` (legacy plaintext passes through)."""
+        if not is_sealed(value):
+            return value
+        assert value is not None
+        try:
+            raw = base64.urlsafe_b64decode(value[len(PREFIX) :].encode("ascii"))
+            plain = self._aead.decrypt(
+                raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data(self.customer_id, column)
+            )
+            return plain.decode("utf-8")
+        except (InvalidTag, ValueError, binascii.Error, UnicodeError):
+            raise undecryptable(self.customer_id, column) from None
+
+    def seal_row(self, row_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
+        """Every value of a mapped row encrypted (synthetic nonces, see `seal_cell`)."""
+        return {name: self.seal_cell(name, row_id, value) for name, value in fields.items()}
+
+    def open_row(self, fields: Mapping[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
+        """`fields` with the values of `columns` decrypted (other keys as they are)."""
+        opened = dict(fields)
+        for name in columns:
+            value = opened.get(name)
+            if isinstance(value, str):
+                opened[name] = self.open(name, value)
+        return opened
+
+
+class NoKeyCipher(FieldCipher):
+    """The cipher of a customer without a data key: legacy plaintext reads, nothing decrypts.
+
+    Readers get it when the key was never created (nothing was encrypted yet) or has been
+    destroyed (the customer was erased): encrypted values then raise SecretError.
+    """
+
+    def __init__(self, customer_id: str) -> None:
+        self.customer_id = customer_id
+
+    @property
+    def change_hash_key(self) -> bytes:
+        raise undecryptable(self.customer_id, "change hash")
+
+    @property
+    def lookup_key(self) -> bytes:
+        raise undecryptable(self.customer_id, "lookup hash")
+
+    def lookup_hash(self, message: str) -> str:
+        raise undecryptable(self.customer_id, "lookup hash")
+
+    def seal(self, column: str, value: str | None) -> str | None:
+        raise undecryptable(self.customer_id, column)
+
+    def seal_cell(self, column: str, row_id: str, value: str | None) -> str | None:
+        raise undecryptable(self.customer_id, column)
+
+    def open(self, column: str, value: str | None) -> str | None:
+        if is_sealed(value):
+            raise undecryptable(self.customer_id, column)
+        return value
+
+
+def undecryptable(customer_id: str, column: str) -> SecretError:
+    """The error for a value that the customer's data key (if any) does not open."""
+    return SecretError(
+        f"cannot decrypt the {column} of customer {customer_id!r}: its data key is missing "
+        "(never created, or destroyed by an erasure) or does not fit",
+        customer=customer_id,
+    )
