@@ -16,9 +16,10 @@ pull and prints, per worker count:
 - p50/p95 schedule lag: from the first scheduler pass (once every worker answers a ping) to
   the start of the customer's pull;
 - API calls per customer (from the runs);
-- the lease check: every worker logs when it starts to take a customer's lease and when it
-  has released it (a superset of the time it held it); two such intervals of one customer
-  that overlap, or a customer pulled more than once, is a violation. It must print 0.
+- the lease check: every worker logs when it has taken a customer's lease and when it starts
+  to release it (within the time it held it, and around all the work it did under it); two
+  such spans of one customer that overlap, or a customer pulled more than once, is a
+  violation. It must print 0.
 
 Usage: .venv/bin/python scripts/fleet_bench.py [--customers 50] [--rows 5000] [--workers 1 2 4]
        .venv/bin/python scripts/fleet_bench.py --customers 10 --rows 2000   # a quick run
@@ -120,16 +121,16 @@ def child_worker(lease_log: Path, name: str) -> None:
     acquire = leases.acquire
 
     def logged_acquire(store: Any, holder: str, ttl: Any) -> int | None:
-        note("taking", store.customer_id)
         token = acquire(store, holder, ttl)
-        note("took" if token is not None else "busy", store.customer_id, token)
+        if token is not None:
+            note("took", store.customer_id, token)
         return token
 
     stop = leases.HeldLease.stop
 
     def logged_stop(self: Any) -> None:
+        note("releasing", self.store.customer_id, self.token)
         stop(self)
-        note("released", self.store.customer_id, self.token)
 
     leases.acquire = logged_acquire  # type: ignore[assignment]
     leases.HeldLease.stop = logged_stop  # type: ignore[method-assign]
@@ -187,14 +188,14 @@ def lease_violations(lease_log: Path, runs: list[dict[str, Any]]) -> list[str]:
     """Customers held by two workers at once (by the lease log) or pulled more than once."""
     problems = []
     held: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
-    taking: dict[tuple[int, str], float] = {}
+    took: dict[tuple[int, str], float] = {}
     for line in lease_log.read_text(encoding="utf-8").splitlines():
         entry = json.loads(line)
         key = (entry["pid"], entry["customer"])
-        if entry["event"] == "taking":
-            taking[key] = entry["t"]
-        elif entry["event"] == "released":
-            held[entry["customer"]].append((taking.pop(key), entry["t"], entry["pid"]))
+        if entry["event"] == "took":
+            took[key] = entry["t"]
+        elif entry["event"] == "releasing":
+            held[entry["customer"]].append((took.pop(key), entry["t"], entry["pid"]))
     for customer, spans in held.items():
         spans.sort()
         for (_, end, pid), (start, _, other) in itertools.pairwise(spans):
