@@ -210,22 +210,17 @@ def count_requests() -> dict[str, int]:
     return counts
 
 
-def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) -> dict[str, Any]:
-    """`pull` into an empty store; counts the report runs it asks the sandbox for."""
-
+def connect_bench_crm(key_pem: str, work: Path, url: str) -> tuple[Any, Any]:
+    """The bench customer's field map and a CRM connection through its store at `url`."""
     from connector.config import get_settings
     from connector.crm.salesforce.connect import connect_jwt
     from connector.fieldmap import load_field_map
     from connector.runtime import connect_crm
-    from connector.store import TenantStore, make_engine
-    from connector.sync.pull import pull
     from connector.vault import Vault
 
-    counts = count_requests()
     settings = get_settings()
     fm = load_field_map("bench", work)
-    engine = make_engine(url, tenant_key=os.environ.get("CONNECTOR_TENANT_KEY"))
-    store = TenantStore(engine, "bench")
+    store = store_for(url)
     vault = Vault.from_settings(settings)
     connect_jwt(
         store,
@@ -236,7 +231,23 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) ->
         private_key_pem=key_pem,
         ca_bundle=fm.crm.ca_bundle,
     )
-    crm = connect_crm(fm, store, settings, vault=vault)
+    return fm, connect_crm(fm, store, settings, vault=vault)
+
+
+def store_for(url: str) -> Any:
+    from connector.store import TenantStore, make_engine
+
+    engine = make_engine(url, tenant_key=os.environ.get("CONNECTOR_TENANT_KEY"))
+    return TenantStore(engine, "bench")
+
+
+def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) -> dict[str, Any]:
+    """`pull` into an empty store; counts the report runs it asks the sandbox for."""
+    from connector.sync.pull import pull
+
+    counts = count_requests()
+    fm, crm = connect_bench_crm(key_pem, work, url)
+    store = store_for(url)
     started, cpu = time.perf_counter(), time.process_time()
     run = pull(fm, store, crm)
     return {
@@ -252,9 +263,75 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) ->
     }
 
 
-def run_child(kind: str, work: Path, url: str, env: dict[str, str]) -> dict[str, Any]:
+#: Whether to measure the stages of the connector's work too (`--stages`).
+STAGES = False
+#: Where `--profile` writes the connector child's py-spy samples (collapsed stacks), or None.
+PROFILE_DIR: Path | None = None
+
+
+def child_stages(info: dict[str, Any], key_pem: str, work: Path, url: str) -> dict[str, Any]:
+    """Where the connector's CPU goes: fetching and decoding the report alone, then mapping
+    (compiled field map) on the sandbox's rows and on the same rows with every phone number
+    distinct (the sandbox repeats numbers, a real org mostly does not)."""
+    from connector.fieldmap import load_field_map, requested_columns
+    from connector.fieldmap.apply import compile_map
+
+    fm, crm = connect_bench_crm(key_pem, work, url)
+    report = next(
+        r for r in crm.list_reports(fm.source.report_folder) if r.developer_name == REPORT
+    )
+    kept: list[dict[str, Any]] = []
+    rows, cpu = 0, time.process_time()
+    for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm)):
+        rows += len(page.rows)
+        if len(kept) < MAPPED_SAMPLE:
+            kept.extend(page.rows[: MAPPED_SAMPLE - len(kept)])
+    fetch = time.process_time() - cpu
+    mapped = {}
+    for label, sample in (("sandbox", kept), ("unique_phones", with_unique_phones(kept))):
+        mapper = compile_map(load_field_map("bench", work))  # a fresh map: nothing remembered
+        cpu = time.process_time()
+        for row in sample:
+            mapper(row)
+        mapped[label] = (time.process_time() - cpu) / max(len(sample), 1)
+    return {"rows": rows, "fetch_cpu": fetch, "map_cpu_per_row": mapped}
+
+
+#: Rows mapped twice by `child_stages` (sandbox phones, then distinct phones).
+MAPPED_SAMPLE = 20_000
+
+
+def with_unique_phones(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`rows` with a distinct, valid US number in each (area codes of real cities)."""
+    areas = (201, 212, 303, 312, 415, 512, 617, 646, 702, 718, 805, 917)
+    return [
+        {**row, "PHONE1": f"+1 {areas[n % 12]} {200 + n // 12 % 700} {n // 8400 % 10000:04d}"}
+        for n, row in enumerate(rows)
+    ]
+
+
+def run_child(
+    kind: str, work: Path, url: str, env: dict[str, str], label: str = ""
+) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", kind, "--work", str(work), "--url", url]
+    if PROFILE_DIR is not None and kind == "connector":
+        PROFILE_DIR.mkdir(parents=True, exist_ok=True)
+        out_file = PROFILE_DIR / f"connector-{label}.txt"
+        command = [
+            py_spy(),
+            "record",
+            "--format",
+            "raw",
+            "--threads",
+            "--rate",
+            "250",
+            "--output",
+            str(out_file),
+            "--",
+            *command,
+        ]
     out = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--work", str(work), "--url", url],
+        command,
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -263,16 +340,20 @@ def run_child(kind: str, work: Path, url: str, env: dict[str, str]) -> dict[str,
     )
     if out.returncode != 0:
         raise SystemExit(f"{kind} measurement failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
+    return json.loads(lines[-1])  # py-spy, when profiling, prints lines of its own
 
 
 @contextmanager
-def store_url(store: str, work: Path, name: str) -> Iterator[tuple[str, dict[str, str]]]:
+def store_url(
+    store: str, work: Path, name: str, *, as_owner: bool = False
+) -> Iterator[tuple[str, dict[str, str]]]:
     """A fresh store at the latest schema, and the environment a child needs to open it.
 
     PostgreSQL as in production: a private database migrated by the owner (the configured
     URL's role), used through a login role of its own under row-level security; both are
-    dropped afterwards.
+    dropped afterwards. With `as_owner`, the child connects as the owner instead (the baseline
+    script creates its own table, as a hand-written script would).
     """
     from connector.store import make_engine, migrate
 
@@ -300,7 +381,7 @@ def store_url(store: str, work: Path, name: str) -> Iterator[tuple[str, dict[str
         owner = make_engine(owner_url.render_as_string(hide_password=False))
         migrate(owner, app_role=role, tenant_key=key)
         owner.dispose()
-        app_url = owner_url.set(username=role, password=None)
+        app_url = owner_url if as_owner else owner_url.set(username=role, password=None)
         yield app_url.render_as_string(hide_password=False), {"CONNECTOR_TENANT_KEY": key}
     finally:
         with admin.connect() as conn:
@@ -338,18 +419,38 @@ def measure(rows: int, stores: list[str]) -> list[dict[str, Any]]:
             (work / "info.json").write_text(json.dumps(info))
             lift_report_run_limits(info)
             for store in stores:
-                with store_url(store, work, "baseline") as (url, extra):
+                with store_url(store, work, "baseline", as_owner=True) as (url, extra):
                     baseline = run_child("baseline", work, url, {**env, **extra})
                 with store_url(store, work, "connector") as (url, extra):
-                    connector = run_child("connector", work, url, {**env, **extra})
+                    connector = run_child(
+                        "connector", work, url, {**env, **extra}, f"{rows}-{store}"
+                    )
                 results.append(
                     {"size": rows, "store": store, "baseline": baseline, "connector": connector}
                 )
                 print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+            if STAGES:
+                with store_url("sqlite", work, "stages") as (url, extra):
+                    stages = run_child("stages", work, url, {**env, **extra})
+                for result in results:
+                    result["stages"] = stages
+                print(json.dumps(stages), file=sys.stderr, flush=True)
         finally:
             server.terminate()
             server.wait(timeout=30)
     return results
+
+
+def py_spy() -> str:
+    """The py-spy executable beside this interpreter or on PATH (a profiling tool, not a
+    dependency of the project: install it into the environment to use `--profile`)."""
+    import shutil
+
+    beside = Path(sys.executable).with_name("py-spy")
+    found = str(beside) if beside.exists() else shutil.which("py-spy")
+    if found is None:
+        raise SystemExit("--profile needs py-spy in the environment (pip install py-spy)")
+    return found
 
 
 def lift_report_run_limits(info: dict[str, Any]) -> None:
@@ -380,6 +481,25 @@ def print_table(results: list[dict[str, Any]]) -> None:
         )
 
 
+def print_stages(results: list[dict[str, Any]]) -> None:
+    print(
+        "| rows | fetch + decode CPU µs/row | map µs/row (sandbox phones) "
+        "| map µs/row (distinct phones) |"
+    )
+    print("| ---: | ---: | ---: | ---: |")
+    seen = set()
+    for r in results:
+        stages = r.get("stages")
+        if stages is None or r["size"] in seen:
+            continue
+        seen.add(r["size"])
+        per_row = stages["map_cpu_per_row"]
+        print(
+            f"| {r['size']:,} | {1e6 * stages['fetch_cpu'] / max(stages['rows'], 1):.0f} "
+            f"| {1e6 * per_row['sandbox']:.1f} | {1e6 * per_row['unique_phones']:.1f} |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -389,16 +509,36 @@ def main() -> None:
         "--stores", nargs="+", choices=["sqlite", "postgres"], default=["sqlite", "postgres"]
     )
     parser.add_argument("--quick", action="store_true", help="10,000 rows on SQLite only.")
-    parser.add_argument("--child", choices=["baseline", "connector"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--stages",
+        action="store_true",
+        help="Also measure fetching alone and mapping alone (with distinct phone numbers too).",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="Sample the connector child with py-spy; collapsed stacks go to DIR.",
+    )
+    parser.add_argument(
+        "--child", choices=["baseline", "connector", "stages"], help=argparse.SUPPRESS
+    )
     parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         info = json.loads((args.work / "info.json").read_text())
         key_pem = (args.work / "key.pem").read_text()
-        measure_child = child_baseline if args.child == "baseline" else child_connector
+        children = {
+            "baseline": child_baseline,
+            "connector": child_connector,
+            "stages": child_stages,
+        }
+        measure_child = children[args.child]
         print(json.dumps(measure_child(info, key_pem, args.work, args.url)))
         return
+    global PROFILE_DIR, STAGES
+    PROFILE_DIR, STAGES = args.profile, args.stages
     sizes, stores = ([10_000], ["sqlite"]) if args.quick else (args.sizes, args.stores)
     results = []
     for size in sizes:
@@ -406,6 +546,9 @@ def main() -> None:
         results.extend(measure(size, stores))
     print_table(results)
     print()
+    if STAGES:
+        print_stages(results)
+        print()
     report_runs.print_table(args.sizes)
 
 

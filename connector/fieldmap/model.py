@@ -352,6 +352,7 @@ class FieldMap(_Section):
 
     _source_path: Path | None = PrivateAttr(None)
     _lines: dict[KeyPath, int] = PrivateAttr(default_factory=dict)
+    _row_mapper: Any = PrivateAttr(None)  # the compiled map (`apply.compile_map`), once made
 
     @property
     def source_path(self) -> Path | None:

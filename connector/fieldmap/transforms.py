@@ -13,7 +13,6 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import phonenumbers
@@ -141,9 +140,9 @@ def _phone(text: str, options: TransformOptions) -> Result:
     return _phone_e164(text, options.region)
 
 
-@lru_cache(maxsize=8192)
 def _phone_e164(text: str, region: str | None) -> Result:
-    """E.164 form of `text` (cached: switchboard numbers repeat across many rows)."""
+    """E.164 form of `text` (a compiled field map remembers the answers per customer:
+    switchboard numbers repeat across many rows)."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:

@@ -4,23 +4,22 @@ A page of report rows is saved in one transaction together with its checkpoint a
 counters, so a killed sync resumes exactly after the last saved page and its run counts every
 row once. Pages arrive in id order, so each page also
 reconciles the call list over the id range it covers: members in that range that the page no
-longer holds are removed. Unchanged prospects are not written at all (their hash matches).
+longer holds are removed. Unchanged prospects are not written at all: the database compares
+their keyed change hash (`rowhash`) with the stored one (`page_sql`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import uuid
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import collate, delete, exists, func, update
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy import delete, exists, func, update
 from sqlmodel import Session, col, select
 
+from connector.store import page_sql
 from connector.store.base import TenantStoreBase
 from connector.store.models import (
     PROSPECT_FIELDS,
@@ -34,16 +33,11 @@ from connector.store.models import (
     SyncRun,
     utcnow,
 )
+from connector.store.rowhash import customer_hash_key, row_hash
 from connector.store.subjects_lock import lock_subjects
 
 #: Given the suppression hashes inside a page's transaction: the crm ids to leave out.
 Screen = Callable[[frozenset[str]], Collection[str]]
-
-
-def row_hash(fields: Mapping[str, str | None]) -> str:
-    """A stable digest of a prospect's mapped fields, for change detection."""
-    payload = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -256,18 +250,6 @@ class PullRowsMixin(TenantStoreBase):
 
     # pages ----------------------------------------------------------------------------
 
-    def _id_range(
-        self, column: Any, after: str | None, until: str | None
-    ) -> list[ColumnElement[bool]]:
-        """Conditions for `after < column <= until` in the CRM's (binary) id order."""
-        target = collate(column, "C") if self.engine.dialect.name == "postgresql" else column
-        conditions: list[ColumnElement[bool]] = []
-        if after is not None:
-            conditions.append(target > after)
-        if until is not None:
-            conditions.append(target <= until)
-        return conditions
-
     def save_page(
         self,
         *,
@@ -312,10 +294,8 @@ class PullRowsMixin(TenantStoreBase):
                 kept = [(crm_id, row) for crm_id, row in mapped if crm_id not in dropped]
                 suppressed += len(mapped) - len(kept)
                 mapped = kept
-            keep_ids = [crm_id for crm_id, _ in mapped]
-            written, unchanged = self._write_prospects(session, run_id, mapped)
-            added, removed = self._reconcile_members(
-                session, run_id, report_id, after, until, keep_ids
+            written, unchanged, added, removed = self._write_page(
+                session, run_id, report_id, after, until, mapped
             )
             if rejects:
                 self.upsert(
@@ -366,74 +346,62 @@ class PullRowsMixin(TenantStoreBase):
             .execution_options(synchronize_session=False)
         )
 
-    def _write_prospects(
-        self,
-        session: Session,
-        run_id: str,
-        mapped: Sequence[tuple[str, Mapping[str, str | None]]],
-    ) -> tuple[int, int]:
-        if not mapped:
-            return 0, 0
-        ids = [crm_id for crm_id, _ in mapped]
-        known: dict[str, str] = {}
-        for chunk_start in range(0, len(ids), 500):
-            chunk = ids[chunk_start : chunk_start + 500]
-            stmt = select(Prospect.crm_id, Prospect.row_hash).where(col(Prospect.crm_id).in_(chunk))
-            known.update({crm_id: digest for crm_id, digest in session.exec(stmt)})
-        now = utcnow()
-        changed: dict[str, dict[str, Any]] = {}
-        for crm_id, mapped_fields in mapped:
-            # every person column is written: a field dropped from the map is emptied
-            fields = {name: mapped_fields.get(name) for name in PROSPECT_FIELDS}
-            digest = row_hash(fields)
-            if known.get(crm_id) == digest:
-                continue
-            changed[crm_id] = {
-                "crm_id": crm_id,
-                **fields,
-                "row_hash": digest,
-                "updated_at": now,
-                "last_seen_run": run_id,
-            }
-        self.upsert(session, Prospect, list(changed.values()), keys=["crm_id"])
-        unique = len(set(ids))
-        return len(changed), unique - len(changed)
-
-    def _reconcile_members(
+    def _write_page(
         self,
         session: Session,
         run_id: str,
         report_id: str,
         after: str | None,
         until: str | None,
-        keep_ids: Sequence[str],
-    ) -> tuple[int, int]:
-        in_range = self._id_range(Membership.crm_id, after, until)
-        stmt = select(Membership.crm_id).where(Membership.report_id == report_id, *in_range)
-        existing = set(session.exec(stmt))
-        keep = set(keep_ids)
-        gone = existing - keep
-        new = keep - existing
-        if gone:
-            gone_list = sorted(gone)
-            for start in range(0, len(gone_list), 500):
-                session.execute(
-                    delete(Membership).where(
-                        col(Membership.report_id) == report_id,
-                        col(Membership.crm_id).in_(gone_list[start : start + 500]),
-                    )
-                )
-        if new:
-            self.upsert(
-                session,
-                Membership,
-                [
-                    {"report_id": report_id, "crm_id": crm_id, "last_seen_run": run_id}
-                    for crm_id in sorted(new)
-                ],
-                keys=["report_id", "crm_id"],
+        mapped: Sequence[tuple[str, Mapping[str, str | None]]],
+    ) -> tuple[int, int, int, int]:
+        """Write the page's prospects and reconcile its members in plain SQL; returns
+        (written, unchanged, members added, members removed)."""
+        # one row per id, the last one read winning; every person column is written, so a
+        # field dropped from the map is emptied
+        latest = {crm_id: fields for crm_id, fields in mapped}
+        key, get = self._hash_key, PROSPECT_FIELDS
+        rows = []
+        for crm_id, fields in latest.items():
+            values = tuple(map(fields.get, get))
+            rows.append((crm_id, values, row_hash(key, values)))
+        connection = session.connection()
+        dialect = connection.dialect
+        now = self._bind_timestamp(dialect)(utcnow())
+        cursor = connection.connection.cursor()
+        try:
+            written = page_sql.upsert_prospects(
+                cursor, dialect.name, self.customer_id, run_id, now, rows
             )
-        return len(new), len(gone)
+            added, removed = page_sql.reconcile_members(
+                cursor,
+                dialect.name,
+                self.customer_id,
+                report_id,
+                run_id,
+                now,
+                after,
+                until,
+                list(latest),
+            )
+        finally:
+            cursor.close()
+        return written, len(rows) - written, added, removed
+
+    @property
+    def _hash_key(self) -> bytes:
+        return customer_hash_key(self.customer_id)
+
+    def _bind_timestamp(self, dialect: Any) -> Callable[[datetime], Any]:
+        """A timestamp as the driver takes it for the store's timestamp columns (the
+        processor is looked up once per store: finding it is costly)."""
+        process = self.__dict__.get("_timestamp_processor")
+        if process is None:
+            column_type = Prospect.__table__.c.updated_at.type  # type: ignore[attr-defined]
+            found = column_type.dialect_impl(dialect).bind_processor(dialect)
+            process = found or (lambda value: value)
+            self.__dict__["_timestamp_processor"] = process
+        return process
 
     def remove_orphan_prospects(self, fence: int | None = None) -> int:
         """Delete prospects that no active call list holds any more; returns how many."""

@@ -53,9 +53,10 @@ def test_runs_during_a_postgres_sync_leaves_both_to_finish(
     point_at(sandbox, monkeypatch)
     postgres.export(monkeypatch)
     customer = connect(sandbox, postgres.app, "demo")
-    # every report page takes a while, so the sync is still writing when `runs` starts
+    # every report page takes a while (longer than a `runs` command takes to start and read,
+    # now that a page is written in milliseconds), so the sync is still writing during `runs`
     sandbox.org.set_faults(
-        [FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=300)]
+        [FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=1500)]
     )
     sync = subprocess.Popen(
         [sys.executable, "-m", "connector", "sync", "demo", "--no-progress"],

@@ -24,7 +24,8 @@ from connector.fieldmap import (
     parse_field_map_text,
     requested_columns,
 )
-from connector.fieldmap.transforms import run_transform
+from connector.fieldmap.apply import cell_text, compile_field, compile_map, map_field
+from connector.fieldmap.transforms import clean_text, run_transform
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 YAMLISH = st.text(alphabet=st.sampled_from(list(":-[]{}#&*!|>'\"%@`$, \n\tabcxyz019.\\")))
@@ -122,6 +123,14 @@ FIELD = st.one_of(
     ),
     st.builds(lambda column: {"column": column, "transform": "phone", "region": "US"}, COLUMN),
     st.builds(
+        lambda column, transform, required: {
+            "column": column, "transform": transform, "required": required, "default": "n/a"
+        },
+        COLUMN,
+        st.sampled_from(["trim", "email", "first_name", "last_name", "upper"]),
+        st.booleans(),
+    ),
+    st.builds(
         lambda column: {"column": column, "transform": "picklist", "values": {"A": "a"},
                         "default": "other"},
         COLUMN,
@@ -179,3 +188,35 @@ def test_check_against_report_catches_any_renamed_column(
 
 def test_the_base_map_used_by_the_properties_is_valid() -> None:
     assert parse_field_map_text(copy.copy(VALID_MAP), "x.yaml", env={}).customer == "acme"
+
+
+def mapped_field_by_field(fm: FieldMap, row: dict[str, Any]) -> MappedRow | Reject:
+    """`apply_map` spelled out with `map_field`, one field at a time."""
+    raw_id = cell_text(row.get(fm.prospect.id))
+    crm_id = clean_text(raw_id) if isinstance(raw_id, str) else None
+    if crm_id is None or " " in crm_id:
+        return Reject(None, [f"column {fm.prospect.id!r} (prospect.id) holds no CRM record id"])
+    fields: dict[str, str | None] = {}
+    reasons: list[str] = []
+    for name, spec in fm.prospect.fields.items():
+        value = map_field(spec, row)
+        if isinstance(value, Invalid):
+            source = f"column {spec.column!r}" if spec.column is not None else "constant"
+            reasons.append(f"field {name!r} ({source}): {value.reason}")
+        else:
+            fields[name] = value
+    return Reject(crm_id, reasons) if reasons else MappedRow(crm_id, fields)
+
+
+@SETTINGS
+@given(maps_and_rows())
+def test_the_compiled_map_answers_as_each_field_mapped_alone(
+    case: tuple[FieldMap, dict[str, Any], dict[str, Any]],
+) -> None:
+    fm, row, _ = case
+    expected = mapped_field_by_field(fm, row)
+    for name, spec in fm.prospect.fields.items():
+        field = compile_field(spec)
+        assert field(row) == map_field(spec, row) == field(row), name  # remembered alike
+    assert apply_map(fm, row) == expected
+    assert compile_map(fm) is compile_map(fm)

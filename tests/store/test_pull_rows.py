@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from connector.store import TenantStore
 from connector.store.models import Checkpoint, Membership, Prospect, RejectedRow
-from connector.store.pull_rows import ReportListing, as_listing, row_hash
+from connector.store.pull_rows import ReportListing, as_listing
 
 REPORT = "00O000000000001AAA"
 OTHER = "00O000000000002AAA"
@@ -203,13 +203,6 @@ def test_given_a_customer_status_then_it_is_stored_with_the_reason(sqlite_engine
     store.set_customer_status("active")
     customer = store.get_customer()
     assert customer is not None and (customer.status, customer.status_reason) == ("active", None)
-
-
-def test_row_hash_is_stable_whatever_the_key_order_and_keeps_unicode() -> None:
-    assert row_hash({"a": "1", "b": None}) == row_hash({"b": None, "a": "1"})
-    assert row_hash({"a": "1"}) != row_hash({"a": "2"})
-    assert row_hash({"name": "Zoë"}) != row_hash({"name": "Zoe"})
-    assert len(row_hash({})) == 64 and int(row_hash({}), 16) >= 0
 
 
 def test_a_report_ref_becomes_a_listing() -> None:

@@ -135,16 +135,17 @@ def decode_rows(result: Mapping[str, Any], columns: Sequence[str]) -> list[dict[
     wanted = set(columns)
     fact_map = result.get("factMap") or {}
     raw = [row for key in detail_keys(fact_map) for row in (fact_map[key] or {}).get("rows") or []]
+    picks = [(index, name) for index, name in enumerate(order) if name in wanted]
     rows: list[dict[str, Any]] = []
     for row in raw:
         cells = row.get("dataCells") or []
-        rows.append(
-            {
-                name: cell_value(cell)
-                for name, cell in zip(order, cells, strict=False)
-                if name in wanted
-            }
-        )
+        if len(cells) >= len(order):  # the usual case: every column has its cell
+            rows.append({name: cell_value(cells[index]) for index, name in picks})
+        else:
+            present = len(cells)
+            rows.append(
+                {name: cell_value(cells[index]) for index, name in picks if index < present}
+            )
     return rows
 
 

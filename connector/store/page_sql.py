@@ -1,0 +1,157 @@
+"""The bulk statements of a pull's page: prospects and call-list members, in plain SQL.
+
+A page holds up to 2,000 rows, so these run on the driver's cursor with rows as tuples
+(no ORM objects, no per-row dicts), and the database itself decides what changed:
+
+- prospects are inserted, or updated only where the stored change hash differs from the
+  page's (`ON CONFLICT ... DO UPDATE ... WHERE`); the affected-row count is what was written;
+- members are inserted unless present (the count is what was added), and those in the page's
+  id range that the page no longer holds are deleted (the count is what was removed).
+
+PostgreSQL gets each write as one statement over the page's columns sent as arrays
+(`unnest`, `= ANY`): conflict targets and primary-key lookups, whose plans need no
+statistics (autovacuum may be off) and no temporary table (the application role owns none).
+The members already in the page's id range are read first, through the id-order index with
+or without statistics, so both engines add and remove exactly the difference; SQLite, in
+process, runs its writes row by row through `executemany`. Every statement names the
+customer, and on PostgreSQL row-level security holds them to it as well.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from connector.store.models import PROSPECT_FIELDS
+
+#: One prospect of a page: (crm id, one value per `PROSPECT_FIELDS`, change hash).
+ProspectRow = tuple[str, Sequence[str | None], str]
+
+_FIELDS = ", ".join(PROSPECT_FIELDS)
+_SET = ", ".join(
+    f"{name} = excluded.{name}"
+    for name in (*PROSPECT_FIELDS, "row_hash", "updated_at", "last_seen_run")
+)
+_COLUMNS = f"customer_id, crm_id, {_FIELDS}, row_hash, first_seen_at, updated_at, last_seen_run"
+
+# The statements are built from the fixed column names above; values are always parameters.
+_MARKS = ", ".join("?" * (len(PROSPECT_FIELDS) + 6))
+_SQLITE_PROSPECTS = (
+    f"INSERT INTO prospects ({_COLUMNS}) VALUES ({_MARKS}) "  # noqa: S608
+    f"ON CONFLICT (customer_id, crm_id) DO UPDATE SET {_SET} "
+    "WHERE prospects.row_hash IS NOT excluded.row_hash"
+)
+#: The page's rows on PostgreSQL: one array per column, sent in binary (`%b`: psycopg's text
+#: form of an array quotes every element, which costs several times more).
+_PAGE = f"unnest({', '.join(['%b::text[]'] * (len(PROSPECT_FIELDS) + 2))})"
+_POSTGRES_PROSPECTS = (
+    f"INSERT INTO prospects AS p ({_COLUMNS}) "  # noqa: S608
+    f"SELECT %s, crm_id, {_FIELDS}, row_hash, %s, %s, %s "
+    f"FROM {_PAGE} AS page(crm_id, {_FIELDS}, row_hash) "
+    f"ON CONFLICT (customer_id, crm_id) DO UPDATE SET {_SET} "
+    "WHERE p.row_hash IS DISTINCT FROM excluded.row_hash"
+)
+_SQLITE_ADD_MEMBERS = (
+    "INSERT INTO memberships (customer_id, report_id, crm_id, added_at, last_seen_run) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (customer_id, report_id, crm_id) DO NOTHING"
+)
+_POSTGRES_ADD_MEMBERS = (
+    "INSERT INTO memberships (customer_id, report_id, crm_id, added_at, last_seen_run) "
+    "SELECT %s, %s, crm_id, %s, %s FROM unnest(%b::text[]) AS page(crm_id) "
+    "ON CONFLICT (customer_id, report_id, crm_id) DO NOTHING"
+)
+
+
+_POSTGRES_REMOVE_MEMBERS = (
+    "DELETE FROM memberships WHERE customer_id = %s AND report_id = %s AND crm_id = ANY(%b)"
+)
+
+
+def members_in_range(dialect: str, after: str | None, until: str | None) -> tuple[str, list[Any]]:
+    """The read of a call list's member ids in (`after`, `until`], in the CRM's binary id
+    order, and its bounds; the statement's parameters are (customer, report, *bounds)."""
+    postgres = dialect == "postgresql"
+    mark = "%s" if postgres else "?"
+    in_range, bounds = _range('crm_id COLLATE "C"' if postgres else "crm_id", mark, after, until)
+    sql = (
+        "SELECT crm_id FROM memberships "  # noqa: S608
+        f"WHERE customer_id = {mark} AND report_id = {mark}{in_range}"
+    )
+    return sql, bounds
+
+
+def _range(column: str, mark: str, after: str | None, until: str | None) -> tuple[str, list[Any]]:
+    """SQL and parameters for `after < column <= until` (either end open when None)."""
+    sql, params = "", []
+    if after is not None:
+        sql += f" AND {column} > {mark}"
+        params.append(after)
+    if until is not None:
+        sql += f" AND {column} <= {mark}"
+        params.append(until)
+    return sql, params
+
+
+def upsert_prospects(
+    cursor: Any, dialect: str, customer_id: str, run_id: str, now: Any, rows: Sequence[ProspectRow]
+) -> int:
+    """Insert the page's prospects or update those whose hash changed; returns how many
+    were written. `now` is the timestamp as the driver takes it; crm ids are distinct."""
+    if not rows:
+        return 0
+    if dialect == "postgresql":
+        columns = [list(column) for column in zip(*(values for _, values, _ in rows), strict=True)]
+        ids = [crm_id for crm_id, _, _ in rows]
+        hashes = [digest for _, _, digest in rows]
+        cursor.execute(_POSTGRES_PROSPECTS, [customer_id, now, now, run_id, ids, *columns, hashes])
+        return int(cursor.rowcount)
+    cursor.executemany(
+        _SQLITE_PROSPECTS,
+        [
+            (customer_id, crm_id, *values, digest, now, now, run_id)
+            for crm_id, values, digest in rows
+        ],
+    )
+    return int(cursor.rowcount)
+
+
+def reconcile_members(
+    cursor: Any,
+    dialect: str,
+    customer_id: str,
+    report_id: str,
+    run_id: str,
+    now: Any,
+    after: str | None,
+    until: str | None,
+    keep: Sequence[str],
+) -> tuple[int, int]:
+    """Make the call list's members in (`after`, `until`] exactly `keep` (distinct ids in
+    that range); returns (added, removed). Ids compare in binary order, as the CRM pages."""
+    postgres = dialect == "postgresql"
+    sql, bounds = members_in_range(dialect, after, until)
+    cursor.execute(sql, [customer_id, report_id, *bounds])
+    existing = {crm_id for (crm_id,) in cursor.fetchall()}
+    gone = sorted(existing.difference(keep))
+    new = [crm_id for crm_id in keep if crm_id not in existing]
+    added = 0
+    if postgres:
+        if new:
+            cursor.execute(_POSTGRES_ADD_MEMBERS, [customer_id, report_id, now, run_id, new])
+            added = int(cursor.rowcount)
+        removed = 0
+        if gone:
+            cursor.execute(_POSTGRES_REMOVE_MEMBERS, [customer_id, report_id, gone])
+            removed = int(cursor.rowcount)
+        return added, removed
+    if new:
+        cursor.executemany(
+            _SQLITE_ADD_MEMBERS, [(customer_id, report_id, crm_id, now, run_id) for crm_id in new]
+        )
+        added = int(cursor.rowcount)
+    if gone:
+        cursor.executemany(
+            "DELETE FROM memberships WHERE customer_id = ? AND report_id = ? AND crm_id = ?",
+            [(customer_id, report_id, crm_id) for crm_id in gone],
+        )
+    return added, len(gone)
