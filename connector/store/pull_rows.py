@@ -266,6 +266,7 @@ class PullRowsMixin(TenantStoreBase):
         run_values: Mapping[str, Any] | None = None,
         screen: Screen | None = None,
         fence: int | None = None,
+        hash_key: bytes | None = None,
     ) -> PageOutcome:
         """Save one page of mapped rows, its checkpoint and the run's counters in one transaction.
 
@@ -295,7 +296,7 @@ class PullRowsMixin(TenantStoreBase):
                 suppressed += len(mapped) - len(kept)
                 mapped = kept
             written, unchanged, added, removed = self._write_page(
-                session, run_id, report_id, after, until, mapped
+                session, run_id, report_id, after, until, mapped, hash_key or self._hash_key
             )
             if rejects:
                 self.upsert(
@@ -354,13 +355,14 @@ class PullRowsMixin(TenantStoreBase):
         after: str | None,
         until: str | None,
         mapped: Sequence[tuple[str, Mapping[str, str | None]]],
+        hash_key: bytes,
     ) -> tuple[int, int, int, int]:
         """Write the page's prospects and reconcile its members in plain SQL; returns
         (written, unchanged, members added, members removed)."""
         # one row per id, the last one read winning; every person column is written, so a
         # field dropped from the map is emptied
         latest = {crm_id: fields for crm_id, fields in mapped}
-        key, get = self._hash_key, PROSPECT_FIELDS
+        key, get = hash_key, PROSPECT_FIELDS
         rows = []
         for crm_id, fields in latest.items():
             values = tuple(map(fields.get, get))
@@ -390,6 +392,8 @@ class PullRowsMixin(TenantStoreBase):
 
     @property
     def _hash_key(self) -> bytes:
+        # the pull passes the key derived from the customer's data key; this one serves
+        # callers that store rows without it (tests, tools)
         return customer_hash_key(self.customer_id)
 
     def _bind_timestamp(self, dialect: Any) -> Callable[[datetime], Any]:

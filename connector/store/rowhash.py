@@ -37,8 +37,11 @@ def row_hash(key: bytes, values: Sequence[str | None]) -> str:
 
 
 def customer_hash_key(customer_id: str) -> bytes:
-    """The hash key of `customer_id`, derived from the id alone (a stand-in until each
-    customer has a data key of its own: only this function changes then)."""
+    """A hash key derived from `customer_id` alone, for rows stored without the pull.
+
+    The pull keys its hash with `privacy.keys.change_hash_key` (derived from the customer's
+    data key, so gone with it); this key serves callers that save rows directly.
+    """
     return hashlib.blake2b(
         customer_id.encode("utf-8"), digest_size=32, person=b"connector rows"
     ).digest()

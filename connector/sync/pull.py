@@ -28,7 +28,7 @@ from connector.errors import (
 )
 from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report, requested_columns
 from connector.logs import bind
-from connector.privacy.keys import RowSealer, row_sealer
+from connector.privacy.keys import RowSealer, change_hash_key, row_sealer
 from connector.redaction import scrub_contacts
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
@@ -68,6 +68,8 @@ class PullOptions:
     fence: int | None = None  # the lease's fencing token: writes commit only while it holds
     # how mapped rows become stored values; None: encrypted with the customer's data key
     seal: RowSealer | None = None
+    # the change-detection hash's key; None: derived from the customer's data key
+    hash_key: bytes | None = None
 
 
 def plan_reports(fm: FieldMap, crm: CrmAdapter) -> list[ReportRef]:
@@ -115,7 +117,9 @@ def pull(
     options = options or PullOptions()
     store.ensure_customer()
     if options.seal is None:
-        options = replace(options, seal=row_sealer(store))
+        options = replace(
+            options, seal=row_sealer(store), hash_key=options.hash_key or change_hash_key(store)
+        )
     if options.full:
         store.abandon_unfinished_runs("pull")
     run = None if options.full else store.unfinished_run("pull", RESUMABLE)
@@ -303,5 +307,6 @@ def _save_page(
         suppressed=suppressed,
         run_values=run_values,
         screen=None if screen is None else lambda hashes: screen.recheck(mapped, hashes),
+        hash_key=options.hash_key,
     )
     outcome.count_into(run)  # the stored run gained the same counts with the page

@@ -29,6 +29,7 @@ from connector.vault import Vault
 from connector.web import create_app
 from connector.web.settings import WebSettings
 from tests.conftest import REPO
+from tests.helpers.key_ring import key_ring  # noqa: F401  (autouse: the pull needs a data key)
 from tests.helpers.servers import serve_in_thread
 
 CLIENT_ID = "3MVG9-connect-link"
