@@ -177,10 +177,13 @@ def admin_rows(conn: Connection, function: str, **params: Any) -> list[Row[Any]]
     return list(conn.execute(text(f"SELECT * FROM {function}({arguments})"), params))  # noqa: S608
 
 
-#: The only cross-customer reads the application role may make (see migration 0002).
+#: The only cross-customer reads the application role may make (see migrations 0002, 0013).
 ADMIN_FUNCTIONS = (
     "connector_customer_ids",
     "connector_connected_customer_ids",
     "connector_scheduled_customers",
     "connector_erasures",
+    "connector_ops_customers",
+    "connector_ops_runs",
+    "connector_ops_run_counts",
 )

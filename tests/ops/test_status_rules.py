@@ -119,6 +119,7 @@ def test_the_json_form_has_stable_keys_and_no_person_fields() -> None:
         "last_run",
         "rejected_last_run",
         "api",
+        "report_runs",
         "activities",
         "pending_resyncs",
         "erasure_due_at",
