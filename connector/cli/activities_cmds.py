@@ -6,18 +6,19 @@ import codecs
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from connector.cli.common import console, err_console, open_store, settings_now
+from connector.cli.jsonout import JSON_OPTION, iso, print_json
 from connector.cli.privacy_cmds import audited
 from connector.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
-    from connector.store.models import SyncRun
+    from connector.store.models import Activity, SyncRun
     from connector.sync.activities import ActivityIn
 
 app = typer.Typer(
@@ -127,10 +128,23 @@ def failed(
     customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
     retry: bool = typer.Option(False, "--retry", help="Put the parked activities back to pending."),
     limit: int = typer.Option(50, "--limit", "-n", help="How many to list."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List activities the CRM refused (parked), with its error code and message."""
     store = open_store(customer)
     parked = store.failed_activities()
+    if as_json:
+        print_json(
+            {
+                "customer": customer,
+                "parked": len(parked),
+                "activities": [_parked_json(a) for a in parked[:limit]],
+                "requeued": store.requeue_failed([a.activity_id for a in parked])
+                if retry and parked
+                else 0,
+            }
+        )
+        return
     if not parked:
         console.print(f"{customer}: no parked activities")
         return
@@ -152,6 +166,19 @@ def failed(
     if retry:
         count = store.requeue_failed([a.activity_id for a in parked])
         console.print(f"{count} activities queued again; run `connector push {customer}`")
+
+
+def _parked_json(activity: Activity) -> dict[str, Any]:
+    """A parked activity as the table shows it (ids, kind, time, tries, the CRM's error)."""
+    return {
+        "activity_id": activity.activity_id,
+        "kind": activity.kind,
+        "prospect_crm_id": activity.prospect_crm_id,
+        "occurred_at": iso(activity.occurred_at),
+        "attempts": activity.attempts,
+        "error_code": activity.error_code,
+        "error_message": activity.error_message,
+    }
 
 
 @audited("push")

@@ -28,6 +28,7 @@ from connector.cli.common import (
     require_customer,
     settings_now,
 )
+from connector.cli.jsonout import JSON_OPTION, iso, print_json
 from connector.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -199,6 +200,9 @@ def erase(
     yes: bool = typer.Option(False, "--yes", help="Do not ask before erasing now."),
     pending: bool = typer.Option(False, "--pending", help="List requested erasures."),
     run_due: bool = typer.Option(False, "--run-due", help="Run every erasure that is due."),
+    as_json: bool = typer.Option(
+        False, "--json", help="With --pending: print JSON (stable keys, see the README)."
+    ),
 ) -> None:
     """Offboard a customer: revoke its CRM tokens and delete all its data (now or by --on)."""
     from connector.privacy.audit import cli_actor
@@ -206,10 +210,12 @@ def erase(
     from connector.store.admin import as_utc
     from connector.store.models import utcnow
 
+    if as_json and not pending:
+        raise ConfigError("--json lists requested erasures: use it with --pending")
     if pending or run_due:
         engine = open_engine()
         if pending:
-            _print_pending(engine)
+            _print_pending(engine, as_json=as_json)
         else:
             _print_outcomes(run_due_erasures(engine))
         return
@@ -248,9 +254,22 @@ def _confirm_erasure(customer: str) -> None:
         raise typer.Exit(exit_codes.FAILED)
 
 
-def _print_pending(engine: Engine) -> None:
+def _print_pending(engine: Engine, *, as_json: bool = False) -> None:
     from connector.privacy.erase import pending_erasures
 
+    if as_json:
+        items = [
+            {
+                "customer": item.customer_id,
+                "requested_at": iso(item.requested_at),
+                "due_at": iso(item.due_at),
+                "requested_by": item.requested_by,
+                "overdue": item.overdue,
+            }
+            for item in pending_erasures(engine)
+        ]
+        print_json({"erasures": items})
+        return
     table = Table(title="requested erasures")
     for name in ("customer", "requested (UTC)", "due (UTC)", "requested by", "overdue"):
         table.add_column(name)
@@ -358,11 +377,19 @@ def retention_run(
 def audit(
     customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
     limit: int = typer.Option(50, "--limit", "-n", help="How many recent events to list."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List the customer's audit trail, newest first."""
     from connector.store.admin import as_utc
 
     store = open_known_store(customer, command="audit")
+    if as_json:
+        events = [
+            {"at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in store.audit_events(limit)
+        ]
+        print_json({"customer": customer, "events": events})
+        return
     table = Table(title=f"audit trail of {customer}")
     for name in ("at (UTC)", "actor", "action", "detail"):
         table.add_column(name)

@@ -13,13 +13,12 @@ import typer
 from rich.table import Table
 
 from connector.cli.common import console, open_engine
+from connector.cli.jsonout import JSON_OPTION
 from connector.config import get_settings
 from connector.ops.render import ago, percent, span
 
 if TYPE_CHECKING:
     from connector.ops.status import CustomerStatus
-
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON (stable keys, see the README).")
 
 
 def status(
