@@ -401,8 +401,13 @@ def generate_key_command() -> None:
 
 
 @secrets_app.command("rotate")
-def rotate_command() -> None:
+def rotate_command(
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+) -> None:
     """Re-encrypt every stored secret of every customer under the newest key."""
+    from connector.cli.progress import count_progress
     from connector.store import TenantStore
     from connector.store.connections import SECRET_COLUMNS, connected_customer_ids
     from connector.vault import Vault
@@ -416,10 +421,12 @@ def rotate_command() -> None:
         table.add_column(column.removesuffix("_enc").replace("_", " "), justify="right")
     total = 0
     customers = connected_customer_ids(engine)
-    for name in customers:
-        counts = TenantStore(engine, name).re_encrypt_secrets(_rotator(vault, name))
-        total += sum(counts.values())
-        table.add_row(name, *(str(counts[column]) for column in SECRET_COLUMNS))
+    with count_progress(console, "re-encrypting", len(customers), progress) as bar:
+        for name in customers:
+            counts = TenantStore(engine, name).re_encrypt_secrets(_rotator(vault, name))
+            total += sum(counts.values())
+            table.add_row(name, *(str(counts[column]) for column in SECRET_COLUMNS))
+            bar.advance()
     console.print(table)
     console.print(f"re-encrypted {total} secrets of {len(customers)} customers")
 

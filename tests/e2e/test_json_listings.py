@@ -177,3 +177,55 @@ def test_fieldmap_check_as_json_lists_findings_and_fails_on_a_problem(
 
     offline = json_of("fieldmap", "check", "demo", "--offline", "--json")
     assert offline["online"] is False and offline["findings"] == []
+
+
+#: Escape codes, carriage returns and the bars' labels: none may reach piped output.
+BAR_MARKS = (
+    "\x1b[",
+    "\r",
+    "reading lines",
+    "pushing activities",
+    "exporting tables",
+    "applying retention",
+    "re-encrypting",
+    "erasing",
+)
+
+
+def test_long_commands_print_no_bars_when_not_on_a_terminal(
+    connected_demo: Path,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """Output that is piped or captured holds the commands' own lines only."""
+    file = tmp_path / "calls.jsonl"
+    file.write_text(
+        "\n".join(
+            json.dumps(
+                {
+                    "id": str(uuid.uuid4()),
+                    "kind": "call",
+                    "prospect_crm_id": "003000000000001AAA",
+                    "occurred_at": "2026-03-02T15:04:00Z",
+                }
+            )
+            for _ in range(3)
+        )
+        + "\n"
+    )
+    commands = [
+        ("activities", "import", "demo", str(file)),
+        ("push", "demo"),
+        ("export", "demo", "--out", str(tmp_path / "export")),
+        ("retention", "run"),
+        ("secrets", "rotate"),
+        ("erase", "--run-due"),
+    ]
+    for command in commands:
+        result = run_cli(*command)
+        assert result.returncode == 0, (command, result.stderr)
+        for mark in BAR_MARKS:
+            assert mark not in result.stdout, (command, result.stdout)
+    runs = json_of("runs", "demo", "--json")["runs"]
+    push = runs[0]
+    assert push["kind"] == "push" and push["status"] == "succeeded"
+    assert push["activities_pushed"] + push["activities_failed"] == 3
