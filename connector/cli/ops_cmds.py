@@ -144,6 +144,7 @@ def serve(
     check_bind(host, settings)
     app = create_app(web_settings=settings)
     typer.echo(startup_line(host, port, settings), err=True)
+    logging.getLogger("connector.access").setLevel(logging.INFO)  # one line per request
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 
