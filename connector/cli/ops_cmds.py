@@ -64,10 +64,11 @@ def scheduler_run(
 
     def show(report: PassReport) -> None:
         log.info(
-            "scheduler pass: %d due, %d run, %d erasures, %d alerts sent",
+            "scheduler pass: %d due, %d run, %d erasures, %d column checks, %d alerts sent",
             len(report.due),
             len(report.outcomes),
             report.erasures,
+            report.column_checks,
             report.alerts,
         )
         if once or report.due:

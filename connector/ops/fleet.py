@@ -117,6 +117,8 @@ def _status(
         pending_resyncs=row.pending_resyncs if row else 0,
         erasure_due_at=as_utc(erasure.due_at) if erasure is not None else None,
         recent_runs=tuple(recent[:runs]),
+        column_check_at=row.column_check_at if row else None,
+        column_problems=row.column_problems if row else None,
     )
 
 

@@ -119,6 +119,8 @@ class CustomerStatus:
     erasure_due_at: datetime | None = None
     recent_runs: tuple[RunSummary, ...] = field(default_factory=tuple)
     report_runs: ReportRunUsage | None = None
+    column_check_at: datetime | None = None
+    column_problems: int | None = None
 
     @property
     def rejected_last_run(self) -> int:
@@ -147,6 +149,10 @@ class CustomerStatus:
             "report_runs": self.report_runs.to_json() if self.report_runs else None,
             "activities": {"pending": self.pending_activities, "parked": self.parked_activities},
             "pending_resyncs": self.pending_resyncs,
+            "column_check": {
+                "checked_at": _iso(self.column_check_at),
+                "problems": self.column_problems,
+            },
             "erasure_due_at": _iso(self.erasure_due_at),
         }
         if detail:

@@ -40,6 +40,8 @@ class CustomerRow:
     activities_failed: int
     paused_by: str | None
     paused_at: datetime | None
+    column_check_at: datetime | None = None
+    column_problems: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,8 @@ SELECT k.customer_id, cu.status, cu.status_reason,
        (SELECT count(*) FROM activities AS a
          WHERE a.customer_id = k.customer_id AND a.push_status = 'failed')
            AS activities_failed,
-       p.actor AS paused_by, p.at AS paused_at
+       p.actor AS paused_by, p.at AS paused_at,
+       s.column_check_at, s.column_problems
 FROM (SELECT customer_id FROM customers UNION SELECT customer_id FROM connections) AS k
 LEFT JOIN customers AS cu ON cu.customer_id = k.customer_id
 LEFT JOIN schedule_state AS s ON s.customer_id = k.customer_id
@@ -127,6 +130,7 @@ ORDER BY 1, 2, 3
 """
 
 _TIME = SyncRun.__table__.c.started_at.type  # type: ignore[attr-defined]
+_CUSTOMER_TIMES = ("next_due_at", "paused_at", "column_check_at")
 
 
 def _typed(sql: str, times: tuple[str, ...], flags: tuple[str, ...] = ()) -> TextClause:
@@ -141,7 +145,7 @@ def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
         customers = _rows(
             conn,
             "connector_ops_customers",
-            _typed(_CUSTOMERS, ("next_due_at", "paused_at"), ("connected",)),
+            _typed(_CUSTOMERS, _CUSTOMER_TIMES, ("connected",)),
         )
         runs = _rows(
             conn,
@@ -151,20 +155,7 @@ def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
         )
         counts = _rows(conn, "connector_ops_run_counts", _typed(_RUN_COUNTS, ("last_finished_at",)))
     fleet = FleetRows()
-    for row in customers:
-        fleet.customers[row["customer_id"]] = CustomerRow(
-            customer_id=row["customer_id"],
-            status=row["status"],
-            status_reason=row["status_reason"],
-            connected=bool(row["connected"]),
-            next_due_at=_utc(row["next_due_at"]),
-            consecutive_failures=int(row["consecutive_failures"] or 0),
-            pending_resyncs=int(row["pending_resyncs"] or 0),
-            activities_pending=int(row["activities_pending"] or 0),
-            activities_failed=int(row["activities_failed"] or 0),
-            paused_by=row["paused_by"],
-            paused_at=_utc(row["paused_at"]),
-        )
+    fleet.customers = {row["customer_id"]: _customer(row) for row in customers}
     for row in runs:
         values = dict(row)
         values["started_at"] = as_utc(values["started_at"])
@@ -176,6 +167,35 @@ def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
         if row["last_finished_at"] is not None:
             fleet.last_finished[row["customer_id"]][key] = as_utc(row["last_finished_at"])
     return fleet
+
+
+def read_customers(engine: Engine) -> dict[str, CustomerRow]:
+    """Every stored customer's state alone, in one statement (the scheduler's daily checks)."""
+    with engine.connect() as conn:
+        rows = _rows(
+            conn,
+            "connector_ops_customers",
+            _typed(_CUSTOMERS, _CUSTOMER_TIMES, ("connected",)),
+        )
+    return {row["customer_id"]: _customer(row) for row in rows}
+
+
+def _customer(row: Any) -> CustomerRow:
+    return CustomerRow(
+        customer_id=row["customer_id"],
+        status=row["status"],
+        status_reason=row["status_reason"],
+        connected=bool(row["connected"]),
+        next_due_at=_utc(row["next_due_at"]),
+        consecutive_failures=int(row["consecutive_failures"] or 0),
+        pending_resyncs=int(row["pending_resyncs"] or 0),
+        activities_pending=int(row["activities_pending"] or 0),
+        activities_failed=int(row["activities_failed"] or 0),
+        paused_by=row["paused_by"],
+        paused_at=_utc(row["paused_at"]),
+        column_check_at=_utc(row["column_check_at"]),
+        column_problems=row["column_problems"],
+    )
 
 
 def _rows(conn: Connection, function: str, query: TextClause, **params: Any) -> list[Any]:

@@ -277,7 +277,8 @@ class ScheduleState(TenantRow, table=True):
     next_due_at: datetime | None = None
     last_run_at: datetime | None = None
     consecutive_failures: int = 0
-    column_check_at: datetime | None = None  # when the online column check last ran
+    column_check_at: datetime | None = None  # when the daily online column check last ran
+    column_problems: int | None = None  # and how many problems it found (None: never ran)
 
 
 class Erasure(SQLModel, table=True):

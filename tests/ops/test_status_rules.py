@@ -122,6 +122,7 @@ def test_the_json_form_has_stable_keys_and_no_person_fields() -> None:
         "report_runs",
         "activities",
         "pending_resyncs",
+        "column_check",
         "erasure_due_at",
         "recent_runs",
     }

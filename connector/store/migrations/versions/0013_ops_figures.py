@@ -1,7 +1,8 @@
 """operator figures: report-run counters on runs, the column-check clock, fleet reads
 
 Each run records the org's hourly synchronous report-run counters as last read from
-`/limits`; the schedule state records when the online column check last ran. On PostgreSQL
+`/limits`; the schedule state records when the daily online column check last ran and how many
+problems it found. On PostgreSQL
 three cross-customer functions give the fleet's figures in a fixed number of statements
 (counts, codes and times only, never personal data).
 
@@ -26,7 +27,8 @@ FUNCTIONS = {
 CREATE FUNCTION connector_ops_customers() RETURNS TABLE (
     customer_id text, status text, status_reason text, connected boolean,
     next_due_at timestamptz, consecutive_failures integer, pending_resyncs bigint,
-    activities_pending bigint, activities_failed bigint, paused_by text, paused_at timestamptz
+    activities_pending bigint, activities_failed bigint, paused_by text, paused_at timestamptz,
+    column_check_at timestamptz, column_problems integer
 ) LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public AS $$
     SELECT k.customer_id::text, cu.status::text, cu.status_reason::text,
            EXISTS (SELECT 1 FROM connections AS cn WHERE cn.customer_id = k.customer_id),
@@ -37,7 +39,7 @@ CREATE FUNCTION connector_ops_customers() RETURNS TABLE (
              WHERE a.customer_id = k.customer_id AND a.push_status = 'pending'),
            (SELECT count(*) FROM activities AS a
              WHERE a.customer_id = k.customer_id AND a.push_status = 'failed'),
-           p.actor::text, p.at
+           p.actor::text, p.at, s.column_check_at, s.column_problems
     FROM (SELECT customer_id FROM customers UNION SELECT customer_id FROM connections) AS k
     LEFT JOIN customers AS cu ON cu.customer_id = k.customer_id
     LEFT JOIN schedule_state AS s ON s.customer_id = k.customer_id
@@ -99,6 +101,7 @@ def upgrade() -> None:
         batch_op.add_column(
             sa.Column("column_check_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
         )
+        batch_op.add_column(sa.Column("column_problems", sa.Integer(), nullable=True))
     if op.get_bind().dialect.name != "postgresql":
         return
     app = _app_role()
@@ -114,6 +117,7 @@ def downgrade() -> None:
         for signature in FUNCTIONS:
             op.execute(f"DROP FUNCTION IF EXISTS {signature}")
     with op.batch_alter_table("schedule_state", schema=None) as batch_op:
+        batch_op.drop_column("column_problems")
         batch_op.drop_column("column_check_at")
     with op.batch_alter_table("sync_runs", schema=None) as batch_op:
         batch_op.drop_column("report_runs_max")
