@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -26,6 +27,7 @@ from connector.schedule.column_check import run_due_column_checks
 from connector.schedule.due import ResyncPolicy, due_reason
 from connector.schedule.executor import Executor, Job
 from connector.schedule.jobs import Outcome
+from connector.schedule.metrics import ProcessMetrics
 from connector.store.models import utcnow
 from connector.store.resync import scheduled_customers
 
@@ -131,17 +133,25 @@ def run_loop(
     stop: threading.Event | None = None,
     on_pass: Callable[[PassReport], None] | None = None,
     alerts: Callable[[], Sized] | None = None,
+    metrics: ProcessMetrics | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> None:
-    """Run passes every `interval` seconds until `stop` is set (or once)."""
+    """Run passes every `interval` seconds until `stop` is set (or once); `metrics` counts
+    them and times them with `clock`."""
     stop = stop or threading.Event()
     while True:
+        started = clock()
         try:
             report = run_pass(engine, settings, executor, alerts=alerts)
         except ConnectorError as exc:
+            if metrics is not None:
+                metrics.observe_failed_pass(clock() - started)
             if once:
                 raise
             log.error("scheduler pass failed: %s", exc)
         else:
+            if metrics is not None:
+                metrics.observe_pass(report, clock() - started)
             if on_pass is not None:
                 on_pass(report)
         if once or stop.wait(interval):
