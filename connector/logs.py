@@ -71,6 +71,9 @@ class JsonFormatter(logging.Formatter):
             value = getattr(record, name, None)
             if value is not None:
                 data[name] = value
+        access = getattr(record, "access", None)
+        if isinstance(access, dict):
+            data.update({k: v for k, v in access.items() if k not in data})
         if record.exc_info:
             data["error"] = record.exc_info[0].__name__ if record.exc_info[0] else None
         return json.dumps(data, ensure_ascii=False)

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import codecs
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
 from connector.cli.common import console, err_console, open_store, settings_now
+from connector.cli.jsonout import JSON_OPTION, iso, print_json
 from connector.cli.privacy_cmds import audited
 from connector.errors import ConfigError, StoreError
 
 if TYPE_CHECKING:
-    from connector.store.models import SyncRun
+    from connector.store.models import Activity, SyncRun
     from connector.sync.activities import ActivityIn
 
 app = typer.Typer(
@@ -25,6 +26,8 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 MAX_PROBLEMS_SHOWN = 20
+#: Task records `push --dry-run` shows unless told otherwise.
+DRY_RUN_SAMPLE = 5
 
 
 def parse_lines(lines: Iterable[str]) -> tuple[list[ActivityIn], list[str]]:
@@ -51,6 +54,21 @@ def parse_lines(lines: Iterable[str]) -> tuple[list[ActivityIn], list[str]]:
         except ValidationError as exc:
             problems.extend(f"line {number}: {problem}" for problem in describe_errors(exc))
     return activities, problems
+
+
+def _line_count(path: Path) -> int | None:
+    """Lines in the file, for the progress bar (None if it cannot be read: read_lines says why)."""
+    try:
+        with path.open("rb") as handle:
+            return sum(1 for _ in handle)
+    except OSError:
+        return None
+
+
+def _counted(lines: Iterable[str], advance: Callable[[], None]) -> Iterator[str]:
+    for line in lines:
+        advance()
+        yield line
 
 
 def read_lines(path: Path) -> Iterator[str]:
@@ -91,6 +109,7 @@ def import_activities(
         ),
     ],
     dry_run: bool = typer.Option(False, "--dry-run", help="Validate only; store nothing."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
 ) -> None:
     """Queue activities from a JSON Lines file for write-back (all or nothing).
 
@@ -98,10 +117,12 @@ def import_activities(
     (with a time zone) and optionally direction, duration_seconds, outcome and subject.
     Content such as body, recording_url or transcript is refused.
     """
+    from connector.cli.progress import count_progress
     from connector.runtime import suppression_check
     from connector.sync.push import record_activities
 
-    activities, problems = parse_lines(read_lines(file))
+    with count_progress(console, "reading lines", _line_count(file), progress) as bar:
+        activities, problems = parse_lines(_counted(read_lines(file), bar.advance))
     if problems:
         for problem in problems[:MAX_PROBLEMS_SHOWN]:
             err_console.print(f"[red]{escape(file.name)}[/] {escape(problem)}", highlight=False)
@@ -127,10 +148,23 @@ def failed(
     customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
     retry: bool = typer.Option(False, "--retry", help="Put the parked activities back to pending."),
     limit: int = typer.Option(50, "--limit", "-n", help="How many to list."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List activities the CRM refused (parked), with its error code and message."""
     store = open_store(customer)
     parked = store.failed_activities()
+    if as_json:
+        print_json(
+            {
+                "customer": customer,
+                "parked": len(parked),
+                "activities": [_parked_json(a) for a in parked[:limit]],
+                "requeued": store.requeue_failed([a.activity_id for a in parked])
+                if retry and parked
+                else 0,
+            }
+        )
+        return
     if not parked:
         console.print(f"{customer}: no parked activities")
         return
@@ -154,6 +188,19 @@ def failed(
         console.print(f"{count} activities queued again; run `connector push {customer}`")
 
 
+def _parked_json(activity: Activity) -> dict[str, Any]:
+    """A parked activity as the table shows it (ids, kind, time, tries, the CRM's error)."""
+    return {
+        "activity_id": activity.activity_id,
+        "kind": activity.kind,
+        "prospect_crm_id": activity.prospect_crm_id,
+        "occurred_at": iso(activity.occurred_at),
+        "attempts": activity.attempts,
+        "error_code": activity.error_code,
+        "error_message": activity.error_message,
+    }
+
+
 @audited("push")
 def push_command(
     customer: str = typer.Argument(
@@ -161,23 +208,37 @@ def push_command(
     ),
     limit: int | None = typer.Option(None, "--limit", min=1, help="Push at most N activities."),
     dry_run: bool = typer.Option(
-        False, "--dry-run", help="Show the Task records that would be sent; send nothing."
+        False, "--dry-run", help="Show what would be sent (a sample); send nothing."
     ),
+    sample: int = typer.Option(
+        DRY_RUN_SAMPLE, "--sample", min=0, help="With --dry-run: how many records to show."
+    ),
+    show_all: bool = typer.Option(False, "--all", help="With --dry-run: show every record."),
+    progress: bool = typer.Option(True, "--progress/--no-progress", help="Show a progress bar."),
     trigger: str = typer.Option("manual", hidden=True),
 ) -> None:
     """Write pending call and email activities back to the CRM as Tasks (upsert, exactly once)."""
+    from connector.cli.progress import count_progress
     from connector.fieldmap import load_field_map
     from connector.runtime import connect_crm
     from connector.schedule.leases import hold_lease
-    from connector.sync.push import plan_push, push
+    from connector.sync.push import preview_push, push
 
     settings = settings_now()
     fm = load_field_map(customer, settings.field_maps_dir)
     store = open_store(customer, settings)
     if dry_run:
-        records = plan_push(fm, store, limit=limit)
-        console.print_json(data={"object": fm.activities.object, "records": records})
-        console.print(f"{len(records)} Task records would be upserted; nothing sent (--dry-run)")
+        plan = preview_push(fm, store, limit=limit, sample=None if show_all else sample)
+        if plan.records:
+            console.print_json(data={"object": fm.activities.object, "records": plan.records})
+        shown = (
+            ""
+            if len(plan.records) == plan.total
+            else f" (showing the first {len(plan.records)}; --sample N or --all for more)"
+        )
+        console.print(
+            f"{plan.total} Task records would be upserted{shown}; nothing sent (--dry-run)"
+        )
         return
     crm = connect_crm(fm, store, settings)
     with hold_lease(store) as lease:
@@ -186,7 +247,16 @@ def push_command(
                 "another worker is syncing or pushing this customer right now; try again later",
                 customer=customer,
             )
-        run = push(fm, store, crm, limit=limit, trigger=trigger)
+        total = len(store.pending_activity_ids(limit))
+        with count_progress(console, "pushing activities", total, progress) as bar:
+            run = push(
+                fm,
+                store,
+                crm,
+                limit=limit,
+                trigger=trigger,
+                on_batch=lambda o: bar.advance(o.pushed + o.failed + o.retry + o.skipped),
+            )
     console.print(push_table(run, f"push for {customer}"))
 
 

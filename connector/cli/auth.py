@@ -33,6 +33,7 @@ from connector.cli.common import (
     require_customer,
     settings_now,
 )
+from connector.cli.jsonout import print_json
 from connector.cli.privacy_cmds import audited
 from connector.errors import ConfigError, SecretError
 
@@ -293,6 +294,9 @@ def status_command(
         str | None,
         typer.Argument(metavar="CUSTOMER", help="Customer id (default: every customer)."),
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print JSON (stable keys, see the README).")
+    ] = False,
 ) -> None:
     """Show how each customer is connected (never a token), and whether its secrets decrypt."""
     from connector.store import TenantStore
@@ -305,6 +309,7 @@ def status_command(
     vault, vault_problem = _status_vault()
     table = Table(title="CRM connections")
     reasons: dict[str, str] = {}
+    listed: list[dict[str, Any]] = []
     for column in ("customer", "auth", "org id"):
         table.add_column(column, no_wrap=True)  # ids are copied and grepped: keep them whole
     table.add_column("instance", overflow="fold")
@@ -319,11 +324,13 @@ def status_command(
             reasons[name] = row.status_reason
         if connection is None:
             table.add_row(name, "-", "-", "-", "-", "not connected")
+            listed.append(_connection_json(name, None, "not connected", reasons.get(name)))
             continue
         unreadable = vault_problem or _unreadable_secret(vault, connection)
         if unreadable:
             status = "secrets unreadable"
             reasons[name] = unreadable
+        listed.append(_connection_json(name, connection, status, reasons.get(name)))
         table.add_row(
             name,
             connection.auth,
@@ -332,9 +339,29 @@ def status_command(
             f"{connection.connected_at:%Y-%m-%d %H:%M}",
             status,
         )
+    if as_json:
+        print_json({"connections": listed})
+        return
     console.print(table)
     for name, reason in reasons.items():
         console.print(f"{name}: {reason}", highlight=False, soft_wrap=True)
+
+
+def _connection_json(
+    customer: str, connection: Connection | None, status: str, reason: str | None
+) -> dict[str, Any]:
+    """One row of `auth status --json`: what the table shows, never a token or key."""
+    from connector.cli.jsonout import iso
+
+    return {
+        "customer": customer,
+        "auth": connection.auth if connection else None,
+        "org_id": connection.organization_id if connection else None,
+        "instance_url": connection.instance_url if connection else None,
+        "connected_at": iso(connection.connected_at) if connection else None,
+        "status": status,
+        "reason": reason,
+    }
 
 
 def _status_vault() -> tuple[Vault | None, str | None]:
@@ -412,8 +439,13 @@ def generate_key_command() -> None:
 
 
 @secrets_app.command("rotate")
-def rotate_command() -> None:
+def rotate_command(
+    progress: Annotated[
+        bool, typer.Option("--progress/--no-progress", help="Show a progress bar.")
+    ] = True,
+) -> None:
     """Re-encrypt every stored secret and re-wrap every customer's data key under the newest key."""
+    from connector.cli.progress import count_progress
     from connector.privacy.keys import rewrap_data_key
     from connector.store import TenantStore
     from connector.store.admin import AdminStore
@@ -429,10 +461,12 @@ def rotate_command() -> None:
         table.add_column(column.removesuffix("_enc").replace("_", " "), justify="right")
     total = 0
     customers = connected_customer_ids(engine)
-    for name in customers:
-        counts = TenantStore(engine, name).re_encrypt_secrets(_rotator(vault, name))
-        total += sum(counts.values())
-        table.add_row(name, *(str(counts[column]) for column in SECRET_COLUMNS))
+    with count_progress(console, "re-encrypting", len(customers), progress) as bar:
+        for name in customers:
+            counts = TenantStore(engine, name).re_encrypt_secrets(_rotator(vault, name))
+            total += sum(counts.values())
+            table.add_row(name, *(str(counts[column]) for column in SECRET_COLUMNS))
+            bar.advance()
     console.print(table)
     console.print(f"re-encrypted {total} secrets of {len(customers)} customers")
     rewrapped = [

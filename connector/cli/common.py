@@ -5,13 +5,12 @@ Kept light: the store (SQLAlchemy, SQLModel) is imported only when a command ope
 
 from __future__ import annotations
 
-import difflib
 import logging
 import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 
@@ -136,41 +135,17 @@ def open_store(
 
 
 def known_customers(engine: Engine | None, settings: Settings) -> set[str]:
-    """Customers with a field map, a CRM connection or stored rows."""
-    from connector.fieldmap.loader import available_customers
+    """Customers with a field map, a CRM connection or stored rows (`connector.store.customers`)."""
+    from connector.store.customers import known_customer_ids
 
-    names = set(available_customers(Path(settings.field_maps_dir))) - {"example"}
-    if engine is not None:
-        names |= stored_customer_ids(engine)
-    return names
+    return set(known_customer_ids(engine, Path(settings.field_maps_dir)))
 
 
 def stored_customer_ids(engine: Engine) -> set[str]:
-    """Customers the store holds a customer row, connection, prospect, activity or run of.
+    """Customers the store holds a customer row, connection, prospect, activity or run of."""
+    from connector.store.customers import stored_customer_ids as stored
 
-    Reads across customers (through the store's narrow cross-customer functions on
-    PostgreSQL, where row-level security hides every other read); audit events and
-    suppressions do not count, so a row left by a mistyped name does not make the name known.
-    """
-    from sqlalchemy import select, union
-    from sqlmodel import Session
-
-    from connector.store.admin import AdminStore
-    from connector.store.connections import connected_customer_ids
-    from connector.store.models import Activity, Connection, Customer, Prospect, SyncRun
-
-    if engine.dialect.name == "postgresql":
-        try:
-            return set(AdminStore(engine).customer_ids()) | set(connected_customer_ids(engine))
-        except Exception as exc:  # the driver's own exception types vary
-            raise store_failure(engine.url.render_as_string(), exc) from exc
-    tables: tuple[Any, ...] = (Customer, Connection, Prospect, Activity, SyncRun)
-    query = union(*(select(table.__table__.c.customer_id) for table in tables))
-    try:
-        with Session(engine) as session:
-            return {row[0] for row in session.execute(query)}
-    except Exception as exc:  # the driver's own exception types vary
-        raise store_failure(engine.url.render_as_string(), exc) from exc
+    return stored(engine)
 
 
 def is_known(customer: str, engine: Engine | None = None) -> bool:
@@ -184,17 +159,9 @@ def require_customer(
     """Refuse a customer with no field map, connection or stored rows, suggesting a near name.
 
     Commands call this before they write anything (an audit row included), so a typo leaves
-    no trace. Raises ConfigError.
+    no trace. The one check of `connector.store.customers`. Raises ConfigError.
     """
+    from connector.store.customers import require_known_customer
+
     settings = settings or settings_now()
-    known = known_customers(engine, settings)
-    if customer in known:
-        return
-    close = difflib.get_close_matches(customer, sorted(known), n=3, cutoff=0.6)
-    hint = f"did you mean {' or '.join(repr(name) for name in close)}? " if close else ""
-    listed = ", ".join(sorted(known)) or "none yet"
-    raise ConfigError(
-        f"unknown customer {customer!r}: no field map, connection or stored data; {hint}"
-        f"(known: {listed}; a new customer starts as a copy of field_maps/example.yaml "
-        f"named field_maps/{customer}.yaml)"
-    )
+    require_known_customer(engine, Path(settings.field_maps_dir), customer)

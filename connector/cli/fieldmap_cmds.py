@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -13,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from connector.cli.common import console, open_store, settings_now
+from connector.cli.jsonout import JSON_OPTION, print_json
 from connector.cli.privacy_cmds import audited
 from connector.errors import ConfigError
 
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from connector.crm.base import ReportRef
     from connector.crm.salesforce.adapter import SalesforceAdapter
     from connector.fieldmap import FieldMap
+    from connector.fieldmap.online import Finding
 
 app = typer.Typer(
     help="Draft a customer's field map, check it, preview what it maps, print its JSON Schema.",
@@ -27,35 +28,12 @@ app = typer.Typer(
 )
 
 
-def located(fm: FieldMap, key: str) -> str:
-    """`file:line` of a key such as `source.reports[1]` (`file` alone when the line is unknown)."""
-    path = tuple(
-        int(part[1:-1]) if part.startswith("[") else part
-        for part in re.findall(r"\[\d+\]|[^.\[\]]+", key)
-    )
-    line = fm.line_of(path)
-    return f"{fm.source_path}:{line}" if line else str(fm.source_path)
-
-
-def missing_reports(fm: FieldMap, folder_reports: list[str]) -> list[tuple[str, str]]:
-    """(key, problem) for each `source.reports` entry the folder does not hold."""
-    problems = []
-    for index, name in enumerate(fm.source.reports or []):
-        if name not in folder_reports:
-            known = ", ".join(folder_reports) or "none"
-            problems.append(
-                (
-                    f"source.reports[{index}]",
-                    f"no report {name!r} in folder {fm.source.report_folder!r}; "
-                    f"use one of: {known}",
-                )
-            )
-    return problems
-
-
-def _problem(fm: FieldMap, key: str, text: str) -> None:
+def _print(finding: Finding) -> None:
+    if finding.outcome == "ok":
+        console.print(f"[green]ok[/] {escape(finding.text)}", highlight=False, soft_wrap=True)
+        return
     console.print(
-        f"[red]problem[/] {escape(located(fm, key))} {escape(key)}: {escape(text)}",
+        f"[red]problem[/] {escape(finding.location)} {escape(finding.key)}: {escape(finding.text)}",
         highlight=False,
         soft_wrap=True,
     )
@@ -63,45 +41,12 @@ def _problem(fm: FieldMap, key: str, text: str) -> None:
 
 def _check_reports(fm: FieldMap, crm: SalesforceAdapter, reports: list[ReportRef]) -> int:
     """Print each report's column problems (or ok); returns how many problems there were."""
-    from connector.fieldmap import check_against_report, check_report_shape
+    from connector.fieldmap.online import check_reports
 
-    failures = 0
-    for report in reports:
-        problems = check_against_report(
-            fm, report.developer_name, crm.describe_report_columns(report)
-        )
-        shape = crm.describe_report_shape(report)
-        problems += check_report_shape(
-            report.developer_name, shape.format, shape.filters, shape.row_limit
-        )
-        for problem in problems:
-            failures += 1
-            _problem(
-                fm,
-                problem.key,
-                f"report {report.developer_name!r}: {problem.message}; {problem.fix}",
-            )
-        if not problems:
-            console.print(
-                f"[green]ok[/] report {report.developer_name}: every mapped column present"
-            )
-    return failures
-
-
-def _check_external_id(fm: FieldMap, crm: SalesforceAdapter) -> int:
-    fields = crm.describe_object_fields(fm.activities.object)
-    external = fields.get(fm.activities.external_id_field)
-    field = f"{fm.activities.object}.{fm.activities.external_id_field}"
-    if external is None or not (external.get("externalId") or external.get("idLookup")):
-        _problem(
-            fm,
-            "activities.external_id_field",
-            f"{field} is not an external-id field in the org; create a unique External ID "
-            "text field on the object, or fix the name",
-        )
-        return 1
-    console.print(f"[green]ok[/] {field} is an external id")
-    return 0
+    findings = check_reports(fm, crm, reports)
+    for finding in findings:
+        _print(finding)
+    return sum(1 for f in findings if f.outcome == "problem")
 
 
 def _fail_if(failures: int, fm: FieldMap, customer: str) -> None:
@@ -121,27 +66,36 @@ def check(
     offline: bool = typer.Option(
         False, "--offline", help="Check the file only; do not ask the CRM about its reports."
     ),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """Validate the field map; online, also check the folder's reports, columns and Task field."""
     from connector.fieldmap import load_field_map
+    from connector.fieldmap.online import check_online
     from connector.runtime import connect_crm
 
     settings = settings_now()
     fm = load_field_map(customer, settings.field_maps_dir)
-    console.print(f"[green]ok[/] {fm.source_path}: schema valid", highlight=False)
-    if offline:
-        return
-    crm = connect_crm(fm, open_store(customer, settings), settings)
-    reports = crm.list_reports(fm.source.report_folder)
-    failures = 0
-    for key, text in missing_reports(fm, [r.developer_name for r in reports]):
-        failures += 1
-        _problem(fm, key, text)
-    if fm.source.reports:
-        reports = [r for r in reports if r.developer_name in set(fm.source.reports)]
-    failures += _check_reports(fm, crm, reports)
-    failures += _check_external_id(fm, crm)
-    _fail_if(failures, fm, customer)
+    findings: list[Finding] = []
+    if not offline:
+        crm = connect_crm(fm, open_store(customer, settings), settings)
+        findings = list(check_online(fm, crm).findings)
+    problems = sum(1 for f in findings if f.outcome == "problem")
+    if as_json:
+        print_json(
+            {
+                "customer": customer,
+                "field_map": str(fm.source_path),
+                "schema_valid": True,
+                "online": not offline,
+                "ok": problems == 0,
+                "findings": [f.to_json() for f in findings],
+            }
+        )
+    else:
+        console.print(f"[green]ok[/] {fm.source_path}: schema valid", highlight=False)
+        for finding in findings:
+            _print(finding)
+    _fail_if(problems, fm, customer)
 
 
 @app.command()

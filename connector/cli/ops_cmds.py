@@ -18,6 +18,7 @@ from connector.errors import ConfigError
 
 if TYPE_CHECKING:
     from connector.schedule.executor import Executor
+    from connector.schedule.metrics import ProcessMetrics
     from connector.schedule.runner import PassReport
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,16 @@ scheduler_app = typer.Typer(help="Run syncs when they are due (schedules and res
 
 
 EXECUTORS = ("inline", "celery")
+
+
+_METRICS_PORT = typer.Option(
+    None, "--metrics-port", min=1, max=65535, help="Serve this process's Prometheus metrics."
+)
+_METRICS_HOST = typer.Option(
+    "127.0.0.1",
+    "--metrics-host",
+    help="Interface of --metrics-port (beyond loopback needs CONNECTOR_OPERATOR_TOKEN).",
+)
 
 
 @scheduler_app.command("run")
@@ -37,10 +48,13 @@ def scheduler_run(
     executor: str = typer.Option(
         "inline", "--executor", help="inline: sync here; celery: enqueue to workers."
     ),
+    metrics_port: int | None = _METRICS_PORT,
+    metrics_host: str = _METRICS_HOST,
 ) -> None:
     """Sync every connected customer when its schedule or a resync request says so."""
     if executor not in EXECUTORS:
         raise typer.BadParameter(f"choose one of {', '.join(EXECUTORS)}", param_hint="--executor")
+    metrics = _start_metrics(metrics_host, metrics_port)
     from connector.schedule.executor import InlineExecutor
     from connector.schedule.runner import run_loop
     from connector.schedule.settings import get_schedule_settings
@@ -64,10 +78,11 @@ def scheduler_run(
 
     def show(report: PassReport) -> None:
         log.info(
-            "scheduler pass: %d due, %d run, %d erasures, %d alerts sent",
+            "scheduler pass: %d due, %d run, %d erasures, %d column checks, %d alerts sent",
             len(report.due),
             len(report.outcomes),
             report.erasures,
+            report.column_checks,
             report.alerts,
         )
         if once or report.due:
@@ -86,6 +101,7 @@ def scheduler_run(
         once=once,
         on_pass=show,
         alerts=alerts,
+        metrics=metrics,
     )
 
 
@@ -116,17 +132,38 @@ def worker(
     concurrency: int = typer.Option(1, "--concurrency", "-c", min=1, help="Worker processes."),
     pool: str = typer.Option("prefork", "--pool", help="Celery pool: prefork, solo, threads."),
     loglevel: str = typer.Option("INFO", "--loglevel", help="Celery's log level."),
+    metrics_port: int | None = _METRICS_PORT,
+    metrics_host: str = _METRICS_HOST,
 ) -> None:
     """Start a Celery worker running sync tasks (broker: CONNECTOR_CELERY_BROKER_URL)."""
+    if metrics_port is not None and pool == "prefork":
+        raise ConfigError(
+            "--metrics-port counts the jobs this process runs: use --pool solo or --pool threads"
+        )
     try:
         from connector.schedule.celery_app import app as celery
     except ImportError as exc:
         raise ConfigError(
             f"Celery is not installed ({exc.name}); pip install 'connector[celery]'"
         ) from exc
+    _start_metrics(metrics_host, metrics_port)
     celery.worker_main(
         ["worker", f"--concurrency={concurrency}", f"--pool={pool}", f"--loglevel={loglevel}"]
     )
+
+
+def _start_metrics(host: str, port: int | None) -> ProcessMetrics | None:
+    """Serve the process's metrics when asked (ConfigError when refused)."""
+    if port is None:
+        return None
+    from connector.schedule.metrics import start
+    from connector.web.settings import load_web_settings
+
+    secret = load_web_settings().operator_token
+    metrics, _ = start(host, port, secret.get_secret_value() if secret else None)
+    shown = f"[{host}]" if ":" in host else host
+    typer.echo(f"metrics: http://{shown}:{port}/metrics", err=True)
+    return metrics
 
 
 def serve(
@@ -145,6 +182,7 @@ def serve(
     app = create_app(web_settings=settings)
     console = any(getattr(route, "path", None) == "/console" for route in app.routes)
     typer.echo(startup_line(host, port, settings, console=console), err=True)
+    logging.getLogger("connector.access").setLevel(logging.INFO)  # one line per request
     uvicorn.run(app, host=host, port=port, log_level="warning")
 
 

@@ -28,6 +28,7 @@ from connector.cli.common import (
     require_customer,
     settings_now,
 )
+from connector.cli.jsonout import JSON_OPTION, iso, print_json
 from connector.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -136,6 +137,7 @@ def _export_dir(out: Path) -> Path:
 _EMAIL = typer.Option(None, "--email", "--subject", help="The data subject's email address.")
 _PHONE = typer.Option(None, "--phone", help="The data subject's phone number (+country code).")
 _CRM_ID = typer.Option(None, "--crm-id", help="The data subject's CRM record id.")
+_PROGRESS = typer.Option(True, "--progress/--no-progress", help="Show a progress bar.")
 _REGION = typer.Option(None, "--region", help="Region for a phone without +country (e.g. US).")
 
 
@@ -150,19 +152,27 @@ def export(
     phone: str | None = _PHONE,
     crm_id: str | None = _CRM_ID,
     region: str | None = _REGION,
+    progress: bool = _PROGRESS,
 ) -> None:
     """Export everything held for the customer (or one data subject) as JSON Lines + manifest."""
+    from connector.cli.progress import count_progress
     from connector.privacy.audit import cli_actor
     from connector.privacy.export import export_customer, export_subject
+    from connector.store.models import TENANT_TABLES
+    from connector.store.privacy_rows import SUBJECT_TABLES
 
     subject = _subject(email, phone, crm_id, region)
     store = open_known_store(customer, command="export")
     out_dir = _export_dir(out)
+    tables = len(TENANT_TABLES) if subject is None else len(SUBJECT_TABLES)
     try:
-        if subject is None:
-            manifest = export_customer(store, out_dir, cli_actor())
-        else:
-            manifest = export_subject(store, subject, out_dir, cli_actor())
+        with count_progress(console, "exporting tables", tables, progress) as bar:
+            if subject is None:
+                manifest = export_customer(store, out_dir, cli_actor(), lambda _: bar.advance())
+            else:
+                manifest = export_subject(
+                    store, subject, out_dir, cli_actor(), lambda _: bar.advance()
+                )
     except OSError as exc:
         raise ConfigError(
             f"cannot write the export to {out_dir}: {exc.strerror or exc}; choose another --out",
@@ -199,6 +209,10 @@ def erase(
     yes: bool = typer.Option(False, "--yes", help="Do not ask before erasing now."),
     pending: bool = typer.Option(False, "--pending", help="List requested erasures."),
     run_due: bool = typer.Option(False, "--run-due", help="Run every erasure that is due."),
+    as_json: bool = typer.Option(
+        False, "--json", help="With --pending: print JSON (stable keys, see the README)."
+    ),
+    progress: bool = _PROGRESS,
 ) -> None:
     """Offboard a customer: revoke its CRM tokens and delete all its data (now or by --on)."""
     from connector.privacy.audit import cli_actor
@@ -206,12 +220,20 @@ def erase(
     from connector.store.admin import as_utc
     from connector.store.models import utcnow
 
+    if as_json and not pending:
+        raise ConfigError("--json lists requested erasures: use it with --pending")
     if pending or run_due:
         engine = open_engine()
         if pending:
-            _print_pending(engine)
+            _print_pending(engine, as_json=as_json)
         else:
-            _print_outcomes(run_due_erasures(engine))
+            from connector.cli.progress import count_progress
+
+            with count_progress(console, "erasing", None, progress) as bar:
+                outcomes = run_due_erasures(
+                    engine, on_start=bar.set_total, on_done=lambda _: bar.advance()
+                )
+            _print_outcomes(outcomes)
         return
     if customer is None:
         raise ConfigError("name the CUSTOMER to erase, or use --pending or --run-due")
@@ -248,9 +270,22 @@ def _confirm_erasure(customer: str) -> None:
         raise typer.Exit(exit_codes.FAILED)
 
 
-def _print_pending(engine: Engine) -> None:
+def _print_pending(engine: Engine, *, as_json: bool = False) -> None:
     from connector.privacy.erase import pending_erasures
 
+    if as_json:
+        items = [
+            {
+                "customer": item.customer_id,
+                "requested_at": iso(item.requested_at),
+                "due_at": iso(item.due_at),
+                "requested_by": item.requested_by,
+                "overdue": item.overdue,
+            }
+            for item in pending_erasures(engine)
+        ]
+        print_json({"erasures": items})
+        return
     table = Table(title="requested erasures")
     for name in ("customer", "requested (UTC)", "due (UTC)", "requested by", "overdue"):
         table.add_column(name)
@@ -342,15 +377,24 @@ def retention_run(
     customer: str | None = typer.Argument(
         None, metavar="CUSTOMER", help="Customer id (default: every customer)."
     ),
+    progress: bool = _PROGRESS,
 ) -> None:
     """Delete activity metadata older than CONNECTOR_ACTIVITY_RETENTION_DAYS (365)."""
+    from connector.cli.progress import count_progress
     from connector.privacy.audit import cli_actor
     from connector.privacy.retention import run_retention
 
     engine = open_engine()
     if customer:
         require_customer(customer, settings_now(), engine)
-    counts = run_retention(engine, [customer] if customer else None, actor=cli_actor())
+    with count_progress(console, "applying retention", None, progress) as bar:
+        counts = run_retention(
+            engine,
+            [customer] if customer else None,
+            actor=cli_actor(),
+            on_start=bar.set_total,
+            on_customer=lambda _: bar.advance(),
+        )
     for name, count in counts.items():
         console.print(f"{name}: {count} old activities deleted")
 
@@ -358,11 +402,19 @@ def retention_run(
 def audit(
     customer: str = typer.Argument(..., metavar="CUSTOMER", help="Customer id."),
     limit: int = typer.Option(50, "--limit", "-n", help="How many recent events to list."),
+    as_json: bool = JSON_OPTION,
 ) -> None:
     """List the customer's audit trail, newest first."""
     from connector.store.admin import as_utc
 
     store = open_known_store(customer, command="audit")
+    if as_json:
+        events = [
+            {"at": iso(e.at), "actor": e.actor, "action": e.action, "detail": e.detail}
+            for e in store.audit_events(limit)
+        ]
+        print_json({"customer": customer, "events": events})
+        return
     table = Table(title=f"audit trail of {customer}")
     for name in ("at (UTC)", "actor", "action", "detail"):
         table.add_column(name)

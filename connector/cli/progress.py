@@ -1,4 +1,9 @@
-"""Rich rendering of a pull: a progress bar per report and a summary table."""
+"""Rich rendering of progress: a bar per report for a pull, one counting bar for the other
+long commands (push, import, export, secrets rotate, erase, retention), and summary tables.
+
+Bars are drawn only on a terminal and never with `--no-progress`, so output that is piped or
+captured stays the command's own lines.
+"""
 
 from __future__ import annotations
 
@@ -55,11 +60,48 @@ def pull_progress(console: Console, enabled: bool = True) -> Iterator[RichPullOb
         TimeElapsedColumn(),
         TimeRemainingColumn(),
         console=console,
-        disable=not enabled,
+        disable=not drawn(console, enabled),
         transient=False,
     )
     with progress:
         yield RichPullObserver(progress)
+
+
+def drawn(console: Console, enabled: bool) -> bool:
+    """Whether to draw bars: asked for, and the console is a terminal."""
+    return enabled and console.is_terminal
+
+
+class Counting:
+    """One counting bar: `advance(n)` as items are done, `set_total(n)` once it is known."""
+
+    def __init__(self, progress: Progress, task: TaskID) -> None:
+        self._progress = progress
+        self._task = task
+
+    def advance(self, n: int = 1) -> None:
+        self._progress.update(self._task, advance=n)
+
+    def set_total(self, total: int) -> None:
+        self._progress.update(self._task, total=total)
+
+
+@contextmanager
+def count_progress(
+    console: Console, description: str, total: int | None = None, enabled: bool = True
+) -> Iterator[Counting]:
+    """One bar counting `total` items (None: not known yet)."""
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=not drawn(console, enabled),
+        transient=False,
+    )
+    with progress:
+        yield Counting(progress, progress.add_task(description, total=total))
 
 
 def summary_table(title: str, rows: list[tuple[str, object]]) -> Table:

@@ -13,13 +13,12 @@ import typer
 from rich.table import Table
 
 from connector.cli.common import console, open_engine
+from connector.cli.jsonout import JSON_OPTION
 from connector.config import get_settings
 from connector.ops.render import ago, percent, span
 
 if TYPE_CHECKING:
     from connector.ops.status import CustomerStatus
-
-JSON_OPTION = typer.Option(False, "--json", help="Print JSON (stable keys, see the README).")
 
 
 def status(
@@ -63,6 +62,7 @@ def fleet_table(fleet: list[CustomerStatus], now: datetime) -> Table:
         ("last run", "left"),
         ("next", "left"),
         ("API", "right"),
+        ("rep/h", "right"),
         ("rej", "right"),
         ("parked", "right"),
         ("resync", "right"),
@@ -75,6 +75,7 @@ def fleet_table(fleet: list[CustomerStatus], now: datetime) -> Table:
             _last_run_word(s, now),
             ago(s.next_due_at, now) if s.state in ("active", "failing") else "-",
             percent(s.api.share_of_limit),
+            percent(s.report_runs.share_used) if s.report_runs else "-",
             str(s.rejected_last_run),
             str(s.parked_activities),
             str(s.pending_resyncs),
@@ -104,6 +105,7 @@ def customer_detail(s: CustomerStatus, now: datetime) -> Table:
         f"({percent(s.api.share_of_limit)} of the org's day, "
         f"{percent(s.api.share_of_budget)} of the read budget)",
     )
+    table.add_row("report runs this hour", _report_runs_word(s, now))
     table.add_row("rejected (last pull)", str(s.rejected_last_run))
     table.add_row("activities", f"{s.pending_activities} waiting, {s.parked_activities} parked")
     table.add_row("pending resyncs", str(s.pending_resyncs))
@@ -128,6 +130,16 @@ def runs_table(s: CustomerStatus, now: datetime) -> Table:
             run.error_code or "",
         )
     return table
+
+
+def _report_runs_word(s: CustomerStatus, now: datetime) -> str:
+    runs = s.report_runs
+    if runs is None:
+        return "- (no pull has read the org's hourly report-run allowance yet)"
+    return (
+        f"{runs.used} of {runs.limit} used, {runs.remaining} left "
+        f"(synchronous, whole org; read {ago(runs.seen_at, now)})"
+    )
 
 
 def _state_word(s: CustomerStatus) -> str:

@@ -85,6 +85,8 @@ class CallCounter:
 
     calls: int = 0
     usage: ApiUsage | None = None
+    # the org's hourly synchronous report runs (left, allowed), counting this adapter's own
+    report_runs: tuple[int, int] | None = None
     by_kind: dict[str, int] = field(default_factory=dict)
 
     def add(self, kind: str) -> None:

@@ -2,7 +2,8 @@
 
 Pure rules over `CustomerStatus`: a customer needs a reconnect, has failed `failing_after`
 times in a row, has used its API read budget, has parked activities, or its reports no longer
-match its field map (the last pull failed on a column). `plan_notices` compares the incidents
+match its field map (the scheduler's daily column check found problems, or the last pull
+failed on a column). `plan_notices` compares the incidents
 open now with those already announced and returns one notice per change, so each incident is
 announced once when it opens and once when it clears. Messages carry the customer id, the
 kind of incident and error codes, never personal data.
@@ -94,7 +95,16 @@ def incidents_of(status: CustomerStatus, *, failing_after: int = FAILING_AFTER) 
             )
         )
     pull = status.last_pull
-    if pull is not None and pull.status == "failed" and pull.error_code in COLUMN_CODES:
+    if status.column_problems:
+        found.append(
+            Incident(
+                c,
+                "columns",
+                f"the daily column check found {status.column_problems} problem(s); "
+                f"run `connector fieldmap check {c}`",
+            )
+        )
+    elif pull is not None and pull.status == "failed" and pull.error_code in COLUMN_CODES:
         found.append(
             Incident(
                 c,

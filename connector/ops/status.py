@@ -72,6 +72,33 @@ class ApiUsage:
 
 
 @dataclass(frozen=True)
+class ReportRunUsage:
+    """The org's hourly synchronous report runs as the last run read them from `/limits`."""
+
+    remaining: int
+    limit: int
+    seen_at: datetime
+
+    @property
+    def used(self) -> int:
+        """Runs spent this hour by anyone (the customer's people included)."""
+        return max(0, self.limit - self.remaining)
+
+    @property
+    def share_used(self) -> float | None:
+        """Used / the org's hourly allowance (None when the org reports no allowance)."""
+        return self.used / self.limit if self.limit else None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "used": self.used,
+            "left": self.remaining,
+            "limit": self.limit,
+            "seen_at": _iso(self.seen_at),
+        }
+
+
+@dataclass(frozen=True)
 class CustomerStatus:
     """Everything `connector status` shows of one customer."""
 
@@ -91,6 +118,9 @@ class CustomerStatus:
     pending_resyncs: int
     erasure_due_at: datetime | None = None
     recent_runs: tuple[RunSummary, ...] = field(default_factory=tuple)
+    report_runs: ReportRunUsage | None = None
+    column_check_at: datetime | None = None
+    column_problems: int | None = None
 
     @property
     def rejected_last_run(self) -> int:
@@ -116,8 +146,13 @@ class CustomerStatus:
                 "share_of_limit": _round(self.api.share_of_limit),
                 "share_of_budget": _round(self.api.share_of_budget),
             },
+            "report_runs": self.report_runs.to_json() if self.report_runs else None,
             "activities": {"pending": self.pending_activities, "parked": self.parked_activities},
             "pending_resyncs": self.pending_resyncs,
+            "column_check": {
+                "checked_at": _iso(self.column_check_at),
+                "problems": self.column_problems,
+            },
             "erasure_due_at": _iso(self.erasure_due_at),
         }
         if detail:

@@ -14,6 +14,7 @@ allows it. `run_due_erasures` is what the scheduler calls.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -149,21 +150,29 @@ def pending_erasures(engine: Engine, now: datetime | None = None) -> list[Pendin
 
 
 def run_due_erasures(
-    engine: Engine, now: datetime | None = None, revoke: Revoker | None = None
+    engine: Engine,
+    now: datetime | None = None,
+    revoke: Revoker | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_done: Callable[[ErasureOutcome], None] | None = None,
 ) -> list[ErasureOutcome]:
     """Run every requested erasure whose due time has come; one outcome per customer.
 
     A customer whose erasure fails is reported (`error`) and stays pending for the next run;
-    the others go ahead.
+    the others go ahead. `on_start` is told how many are due and `on_done` each outcome (for
+    progress).
     """
     now = as_utc(now or utcnow())
+    due = [pending for pending in pending_erasures(engine, now) if pending.due_at <= now]
+    if on_start is not None:
+        on_start(len(due))
     outcomes: list[ErasureOutcome] = []
-    for pending in pending_erasures(engine, now):
-        if pending.due_at > now:
-            continue
+    for pending in due:
         try:
             outcomes.append(erase_customer(engine, pending.customer_id, now, revoke))
         except ConnectorError as exc:
             log.error("customer %s: erasure failed: %s", pending.customer_id, exc)
             outcomes.append(ErasureOutcome(pending.customer_id, 0, {}, error=str(exc)))
+        if on_done is not None:
+            on_done(outcomes[-1])
     return outcomes

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -84,6 +84,7 @@ def _export(
     models: Sequence[type[TenantRow]],
     scope: Mapping[str, Any],
     crm_ids: Sequence[str] | None = None,
+    on_table: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     _prepare(out_dir)
     created_at: datetime = utcnow()
@@ -102,6 +103,8 @@ def _export(
                 rows = open_activity_rows(cipher, rows)
             count, digest = write_jsonl(out_dir / f"{table}.jsonl", rows)
             files.append(ExportedFile(f"{table}.jsonl", table, count, digest))
+            if on_table is not None:
+                on_table(table)
     manifest = {
         "format": FORMAT,
         "customer": store.customer_id,
@@ -117,16 +120,26 @@ def _export(
     return manifest
 
 
-def export_customer(store: TenantStore, out_dir: Path, actor: str) -> dict[str, Any]:
+def export_customer(
+    store: TenantStore,
+    out_dir: Path,
+    actor: str,
+    on_table: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Export every tenant table of the customer to `out_dir`; returns the manifest.
 
-    Raises ConfigError when `out_dir` exists and is not empty, StoreError when the store fails.
+    `on_table` is told each table written (for progress). Raises ConfigError when `out_dir`
+    exists and is not empty, StoreError when the store fails.
     """
-    return _export(store, out_dir, actor, TENANT_TABLES, {"scope": "customer"})
+    return _export(store, out_dir, actor, TENANT_TABLES, {"scope": "customer"}, None, on_table)
 
 
 def export_subject(
-    store: TenantStore, subject: Subject, out_dir: Path, actor: str
+    store: TenantStore,
+    subject: Subject,
+    out_dir: Path,
+    actor: str,
+    on_table: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Export one subject's rows (prospect, memberships, activities, rejects); returns the manifest.
 
@@ -136,4 +149,4 @@ def export_subject(
     rows = open_prospect_rows(customer_cipher(store), store.contact_rows())
     crm_ids = sorted(matching_crm_ids(subject, rows))
     scope = {"scope": "subject", "subject_kind": subject.kind}
-    return _export(store, out_dir, actor, list(SUBJECT_TABLES), scope, crm_ids)
+    return _export(store, out_dir, actor, list(SUBJECT_TABLES), scope, crm_ids, on_table)

@@ -9,7 +9,7 @@ lists hold them, and leave with them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -47,17 +47,26 @@ def run_retention(
     *,
     actor: str = "scheduler",
     now: datetime | None = None,
+    on_start: Callable[[int], None] | None = None,
+    on_customer: Callable[[str], None] | None = None,
 ) -> dict[str, int]:
     """Apply the configured retention to `customers` (default: every customer); deleted counts.
 
-    Listing every customer reads across partitions (see `store.admin`). Raises StoreError.
+    `on_start` is told how many customers there are and `on_customer` each one done (for
+    progress). Listing every customer reads across partitions (see `store.admin`). Raises
+    StoreError.
     """
     age = PrivacySettings().activity_retention
     ids = list(customers) if customers else AdminStore(engine).customer_ids()
-    return {
-        customer: purge_old_activities(TenantStore(engine, customer), age, now=now, actor=actor)
-        for customer in ids
-    }
+    if on_start is not None:
+        on_start(len(ids))
+    done: dict[str, int] = {}
+    for customer in ids:
+        store = TenantStore(engine, customer)
+        done[customer] = purge_old_activities(store, age, now=now, actor=actor)
+        if on_customer is not None:
+            on_customer(customer)
+    return done
 
 
 def run_due_retention(engine: Engine, now: datetime | None = None) -> dict[str, int]:

@@ -20,6 +20,7 @@ from connector.config import get_settings
 from connector.errors import ConnectorError
 from connector.schedule.executor import Job
 from connector.schedule.jobs import run_job
+from connector.schedule.metrics import record_job
 from connector.schedule.settings import get_schedule_settings
 from connector.store.engine import open_engine
 
@@ -65,6 +66,7 @@ def sync_customer(customer_id: str) -> dict[str, Any]:
     outcome = run_job(
         worker_engine(), get_settings(), customer_id, ttl=timedelta(seconds=settings.lease_ttl)
     )
+    record_job(outcome)
     return outcome.as_dict()
 
 

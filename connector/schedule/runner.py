@@ -3,7 +3,8 @@
 A pass (1) runs due offboarding erasures and due activity retention (each on its own clock)
 when the privacy package offers them, (2) lists
 the connected customers that have a field map, (3) keeps those `due.due_reason` says are
-due, and (4) submits one job each. Plans are only hints: the job re-checks under the lease,
+due, (4) submits one job each, and (5) runs the daily online column checks that are due
+(`column_check`). Plans are only hints: the job re-checks under the lease,
 so two schedulers (or a scheduler and a redelivered task) never run a customer twice.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Sized
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,13 +23,16 @@ from sqlalchemy.engine import Engine
 from connector.config import Settings
 from connector.errors import ConnectorError
 from connector.fieldmap.loader import available_customers
+from connector.schedule.column_check import run_due_column_checks
 from connector.schedule.due import ResyncPolicy, due_reason
 from connector.schedule.executor import Executor, Job
 from connector.schedule.jobs import Outcome
+from connector.schedule.metrics import ProcessMetrics
 from connector.store.models import utcnow
 from connector.store.resync import scheduled_customers
 
 log = logging.getLogger(__name__)
+ColumnChecks = Callable[[Engine, Settings, datetime], Sized]
 
 
 @dataclass
@@ -40,6 +45,7 @@ class PassReport:
     erasures: int = 0
     alerts: int = 0
     retention: int = 0
+    column_checks: int = 0
 
 
 def erasure_hook() -> Callable[..., list[Any]] | None:
@@ -77,8 +83,12 @@ def run_pass(
     executor: Executor,
     now: datetime | None = None,
     alerts: Callable[[], Sized] | None = None,
+    column_checks: ColumnChecks | None = run_due_column_checks,
 ) -> PassReport:
     """One scheduler pass. A customer's failure never stops the others.
+
+    `column_checks` runs each customer's daily online column check after the jobs and before
+    the alerts, so a mismatch it finds is announced in the same pass.
 
     `alerts`, when given, runs after the jobs (it announces incidents that opened or cleared);
     its failure is logged and never stops the pass. Raises StoreError when the store cannot be
@@ -100,6 +110,11 @@ def run_pass(
             continue
         if outcome is not None:
             report.outcomes.append(outcome)
+    if column_checks is not None:
+        try:
+            report.column_checks = len(column_checks(engine, settings, report.started_at))
+        except ConnectorError as exc:
+            log.error("column checks not run this pass: %s", type(exc).__name__)
     if alerts is not None:
         try:
             report.alerts = len(alerts())
@@ -118,17 +133,25 @@ def run_loop(
     stop: threading.Event | None = None,
     on_pass: Callable[[PassReport], None] | None = None,
     alerts: Callable[[], Sized] | None = None,
+    metrics: ProcessMetrics | None = None,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> None:
-    """Run passes every `interval` seconds until `stop` is set (or once)."""
+    """Run passes every `interval` seconds until `stop` is set (or once); `metrics` counts
+    them and times them with `clock`."""
     stop = stop or threading.Event()
     while True:
+        started = clock()
         try:
             report = run_pass(engine, settings, executor, alerts=alerts)
         except ConnectorError as exc:
+            if metrics is not None:
+                metrics.observe_failed_pass(clock() - started)
             if once:
                 raise
             log.error("scheduler pass failed: %s", exc)
         else:
+            if metrics is not None:
+                metrics.observe_pass(report, clock() - started)
             if on_pass is not None:
                 on_pass(report)
         if once or stop.wait(interval):

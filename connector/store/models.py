@@ -161,6 +161,9 @@ class SyncRun(TenantRow, table=True):
     api_calls: int = 0
     api_used: int | None = None
     api_limit: int | None = None
+    # the org's hourly synchronous report runs left and allowed, as last read from /limits
+    report_runs_remaining: int | None = None
+    report_runs_max: int | None = None
     error_code: str | None = Field(default=None, max_length=64)
     error: str | None = None
 
@@ -288,6 +291,8 @@ class ScheduleState(TenantRow, table=True):
     next_due_at: datetime | None = None
     last_run_at: datetime | None = None
     consecutive_failures: int = 0
+    column_check_at: datetime | None = None  # when the daily online column check last ran
+    column_problems: int | None = None  # and how many problems it found (None: never ran)
 
 
 class Erasure(SQLModel, table=True):

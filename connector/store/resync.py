@@ -309,3 +309,15 @@ class ResyncMixin(LeasesMixin):
             state.last_run_at = db_time(last_run_at)
             state.consecutive_failures = consecutive_failures
             session.add(state)
+
+    def save_column_check(self, at: datetime, problems: int | None) -> None:
+        """Record that the daily online column check ran at `at` and how many problems it found
+        (None: it could not reach the CRM, so the last count stands)."""
+        with self.session() as session:
+            state = session.get(ScheduleState, self.customer_id) or ScheduleState(
+                customer_id=self.customer_id
+            )
+            state.column_check_at = db_time(at)
+            if problems is not None:
+                state.column_problems = problems
+            session.add(state)

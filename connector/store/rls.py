@@ -177,11 +177,14 @@ def admin_rows(conn: Connection, function: str, **params: Any) -> list[Row[Any]]
     return list(conn.execute(text(f"SELECT * FROM {function}({arguments})"), params))  # noqa: S608
 
 
-#: The only cross-customer reads the application role may make (migrations 0002 and 0010).
+#: The only cross-customer reads the application role may make (migrations 0002, 0010, 0013).
 ADMIN_FUNCTIONS = (
     "connector_customer_ids",
     "connector_connected_customer_ids",
     "connector_scheduled_customers",
     "connector_erasures",
     "connector_connect_link_customer",
+    "connector_ops_customers",
+    "connector_ops_runs",
+    "connector_ops_run_counts",
 )

@@ -161,13 +161,22 @@ def pull(
 #: Runs that ended this way are continued from their checkpoints by the next pull.
 RESUMABLE = frozenset({"running", "stopped"})
 #: Run columns rewritten with every page, besides its counters.
-_STAMPED = ("status", "api_calls", "api_used", "api_limit")
+_STAMPED = (
+    "status",
+    "api_calls",
+    "api_used",
+    "api_limit",
+    "report_runs_remaining",
+    "report_runs_max",
+)
 
 
 def _stamp(run: SyncRun, crm: CrmAdapter, base_calls: int) -> None:
     run.api_calls = base_calls + crm.counter.calls
     if crm.counter.usage is not None:
         run.api_used, run.api_limit = crm.counter.usage.used, crm.counter.usage.limit
+    if crm.counter.report_runs is not None:
+        run.report_runs_remaining, run.report_runs_max = crm.counter.report_runs
 
 
 def _pull_reports(

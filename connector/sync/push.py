@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from connector.crm.base import CrmAdapter
@@ -67,8 +67,29 @@ def plan_push(
     fm: FieldMap, store: TenantStore, *, limit: int | None = None
 ) -> list[dict[str, Any]]:
     """The Task records the next push would send, without sending anything (dry run)."""
-    pending = decrypt_activities(store, store.load_pending(store.pending_activity_ids(limit)))
-    return [to_task_record(fm.activities, activity) for activity in pending]
+    return preview_push(fm, store, limit=limit).records
+
+
+@dataclass(frozen=True)
+class PushPreview:
+    """What the next push would send: how many records, and the first of them."""
+
+    total: int
+    records: list[dict[str, Any]]
+
+
+def preview_push(
+    fm: FieldMap, store: TenantStore, *, limit: int | None = None, sample: int | None = None
+) -> PushPreview:
+    """How many Task records the next push (at most `limit`) would send, and the first
+    `sample` of them (every one when `sample` is None); nothing is sent."""
+    ids = store.pending_activity_ids(limit)
+    shown = ids if sample is None else ids[:sample]
+    records = [
+        to_task_record(fm.activities, a)
+        for a in decrypt_activities(store, store.load_pending(shown))
+    ]
+    return PushPreview(total=len(ids), records=records)
 
 
 def push(

@@ -141,7 +141,9 @@ def require(scope: Scope) -> Callable[..., Awaitable[Principal]]:
         request: Request,
         _declared: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)],
     ) -> Principal:
-        return await authorize(request, scope)
+        principal = await authorize(request, scope)
+        request.state.actor = principal.actor  # for the access log
+        return principal
 
     dependency.__name__ = f"require_{scope.replace(':', '_')}"
     return dependency

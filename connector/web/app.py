@@ -22,6 +22,7 @@ from connector.ops.fleet import load_figures
 from connector.ops.metrics import CustomerFigures, FleetCollector
 from connector.store.engine import open_engine
 from connector.web import activities, connect, fleet, hooks, problems, read_api, status
+from connector.web.access_log import AccessLog
 from connector.web.guard import BodyLimit, RateLimit, RefusalLog
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings, load_web_settings
@@ -73,6 +74,7 @@ def create_app(
         per_customer=web_settings.customer_limits(),
     )
     app.add_middleware(RefusalLog)
+    app.add_middleware(AccessLog)  # outermost: times and logs every request
     return app
 
 

@@ -61,7 +61,7 @@ def test_status_of_a_mistyped_customer_refuses_and_suggests(connected_demo: Path
     result = run_cli("status", "dmeo")
     assert result.returncode == 2
     lines = error_lines(result)
-    assert len(lines) == 1 and "did you mean 'demo'?" in lines[0], result.stderr
+    assert len(lines) == 1 and "did you mean 'demo'" in lines[0], result.stderr
 
 
 def test_pause_without_a_reason_is_a_usage_error(connected_demo: Path) -> None:  # noqa: F811

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.errors import CrmRateLimited
+from connector.ops.fleet import load_customer
 from connector.sync.pull import pull
 from tests.e2e.conftest import Customer, Sandbox, connect, point_at
 from tests.e2e.truth import assert_store_matches_org
@@ -39,6 +40,15 @@ def test_a_pull_from_a_fresh_hour_leaves_at_least_half_of_the_sync_runs(
     limits = fresh_sandbox.org.report_limits
     assert limits.remaining_sync() >= limits.hourly_sync_max // 2
     assert _instance_creations(fresh_sandbox) == 0
+    stored = small.store.get_run(run.run_id)
+    assert stored is not None
+    assert (stored.report_runs_remaining, stored.report_runs_max) == (
+        limits.remaining_sync(),
+        limits.hourly_sync_max,
+    )
+    status = load_customer(small.store.engine, "demo", budget_share=0.8)
+    assert status.report_runs is not None
+    assert status.report_runs.used == limits.hourly_sync_max - limits.remaining_sync() > 0
 
 
 def test_given_the_customers_people_spent_the_sync_hour_then_pages_run_asynchronously(
@@ -63,6 +73,7 @@ def test_given_both_allowances_spent_then_the_run_stops_and_resumes_next_hour(
     assert "2/4 synchronous" in str(stopped.value)
     [run] = small.store.list_runs()
     assert run.status == "stopped" and run.error_code == "REPORT_RUN_BUDGET"
+    assert (run.report_runs_remaining, run.report_runs_max) == (2, 4)
     assert limits.remaining_sync() == 2  # the customer's half of the hour is untouched
 
     again = pytest.raises(CrmRateLimited)

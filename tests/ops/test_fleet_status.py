@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from connector.errors import ConfigError
-from connector.ops.fleet import load_customer, load_fleet, require_known_customer
+from connector.ops.fleet import load_customer, load_figures, load_fleet, require_known_customer
 from connector.ops.pause import pause_customer, resume_customer
 from connector.store import TenantStore
 from connector.store.admin import AdminStore
@@ -137,5 +139,100 @@ def test_an_unknown_customer_is_refused_with_a_suggestion(engine: Engine, maps: 
     require_known_customer(engine, maps, "newco")
     with pytest.raises(ConfigError, match="did you mean 'acme'"):
         require_known_customer(engine, maps, "acme2")
-    with pytest.raises(ConfigError, match="no customer 'zzzz'"):
+    with pytest.raises(ConfigError, match="unknown customer 'zzzz'"):
         require_known_customer(engine, maps, "zzzz")
+
+
+def test_the_cli_and_the_fleet_share_one_known_customer_check(
+    engine: Engine, maps: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`require_customer` (every CLI command) refuses exactly as `require_known_customer`."""
+    from connector.cli.common import require_customer
+    from connector.config import get_settings
+
+    monkeypatch.setenv("CONNECTOR_FIELD_MAPS_DIR", str(maps))
+    get_settings.cache_clear()
+    connected(engine, "acme")
+    for name in ("acme", "newco"):
+        require_customer(name, engine=engine)
+        require_known_customer(engine, maps, name)
+    messages = []
+    for check in (
+        lambda: require_customer("acme2", engine=engine),
+        lambda: require_known_customer(engine, maps, "acme2"),
+    ):
+        with pytest.raises(ConfigError) as caught:
+            check()
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1] and "did you mean 'acme'" in messages[0]
+    with pytest.raises(ConfigError, match="example"):
+        require_customer("example", engine=engine)  # the template names no customer
+
+
+def test_an_erased_customer_is_refused_as_erased_not_as_unknown(engine: Engine, maps: Path) -> None:
+    connected(engine, "gone")
+    admin = AdminStore(engine)
+    admin.save_erasure_request("gone", due_at=NOW, requested_by="cli:dpo", requested_at=NOW)
+    admin.erase_partition("gone", done_at=NOW)
+
+    with pytest.raises(ConfigError, match=r"'gone' was erased on .*onboard again under a new id"):
+        require_known_customer(engine, maps, "gone")
+
+
+def count_statements(engine: Engine, action: Callable[[], object]) -> int:
+    seen: list[str] = []
+
+    def record(*args: object) -> None:
+        seen.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        action()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return len(seen)
+
+
+def test_the_metrics_read_costs_the_same_statements_for_one_customer_or_many(
+    engine: Engine, maps: Path
+) -> None:
+    def figures() -> object:
+        return load_figures(engine, maps, budget_share=0.8)
+
+    acme = connected(engine, "acme")
+    finished_run(acme, "pull", "succeeded", rows_read=5)
+    figures()  # the first read may warm the pool
+    one = count_statements(engine, figures)
+    for n in range(6):
+        store = connected(engine, f"c{n}")
+        finished_run(store, "pull", "succeeded", rows_read=n)
+        finished_run(store, "push", "failed")
+        pause_customer(store, AdminStore(engine), actor="cli:ops", reason="why")
+    many = count_statements(engine, figures)
+
+    assert one == many
+    assert many <= 8
+    got = {item.status.customer_id: item for item in figures()}
+    assert set(got) == {"acme", "newco", *(f"c{n}" for n in range(6))}
+    assert got["c3"].run_counts == {("pull", "succeeded"): 1, ("push", "failed"): 1}
+    assert got["c3"].status.last_pull is not None and got["c3"].status.last_pull.rows_read == 3
+    assert got["c3"].status.paused_by == "cli:ops" and got["c3"].status.state == "paused"
+    assert got["c3"].last_success["pull"] is not None and got["c3"].last_success["push"] is None
+
+
+def test_the_report_run_budget_is_the_last_run_that_read_it(engine: Engine) -> None:
+    store = connected(engine, "acme")
+    finished_run(store, "pull", "succeeded", report_runs_remaining=380, report_runs_max=500)
+    finished_run(store, "push", "succeeded")  # a push reads no report-run counters
+
+    status = load_customer(engine, "acme", budget_share=0.8)
+
+    assert status.report_runs is not None
+    assert (status.report_runs.used, status.report_runs.remaining) == (120, 380)
+    got = status.to_json()["report_runs"]
+    assert {k: got[k] for k in ("used", "left", "limit")} == {
+        "used": 120,
+        "left": 380,
+        "limit": 500,
+    }
+    assert load_customer(engine, "newco", budget_share=0.8).report_runs is None

@@ -119,8 +119,10 @@ def test_the_json_form_has_stable_keys_and_no_person_fields() -> None:
         "last_run",
         "rejected_last_run",
         "api",
+        "report_runs",
         "activities",
         "pending_resyncs",
+        "column_check",
         "erasure_due_at",
         "recent_runs",
     }
@@ -151,3 +153,26 @@ def test_spans_and_percentages_read_as_words() -> None:
         "1d",
     ]
     assert (percent(None), percent(0.0), percent(0.456)) == ("-", "0%", "46%")
+
+
+def test_status_renders_the_report_run_budget_in_80_columns() -> None:
+    import io
+    from dataclasses import replace
+
+    from rich.console import Console
+
+    from connector.cli.status_cmds import customer_detail, fleet_table
+    from connector.ops.status import ReportRunUsage
+
+    runs = ReportRunUsage(remaining=380, limit=500, seen_at=NOW - timedelta(minutes=5))
+    one = replace(status("acme", "active"), report_runs=runs)
+    out = io.StringIO()
+    console = Console(file=out, width=80, color_system=None)
+    console.print(fleet_table([one, status("bravo", "active")], NOW))
+    console.print(customer_detail(one, NOW))
+    text = out.getvalue()
+    assert "rep/h" in text and "24%" in text
+    assert "120 of 500 used, 380 left" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    assert (runs.used, runs.share_used) == (120, 0.24)
+    assert ReportRunUsage(remaining=0, limit=0, seen_at=NOW).share_used is None

@@ -129,3 +129,28 @@ def test_given_a_parked_failure_then_failed_shows_code_and_message_and_retry_req
     assert runner.invoke(app, ["activities", "failed", "acme"]).output.strip() == (
         "acme: no parked activities"
     )
+
+
+def test_given_many_pending_when_push_dry_run_then_a_sample_is_shown_and_nothing_sent(
+    box: Sandbox,
+) -> None:
+    store = open_store("demo", create=True)
+    calls = [a_call(WHO, n) for n in range(8)]
+    record_activities(store, calls)
+
+    def shown(*extra: str) -> tuple[list[str], str]:
+        result = runner.invoke(app, ["push", "demo", "--dry-run", *extra])
+        assert result.exit_code == 0, result.output
+        return [str(c.id) for c in calls if str(c.id) in result.output], result.output
+
+    ids, output = shown()
+    assert ids == [str(c.id) for c in calls[:5]]
+    assert "8 Task records would be upserted (showing the first 5;" in output
+    ids, output = shown("--sample", "2")
+    assert ids == [str(c.id) for c in calls[:2]]
+    ids, output = shown("--all")
+    assert len(ids) == 8 and "8 Task records would be upserted; nothing sent" in output
+    ids, output = shown("--sample", "0", "--limit", "3")
+    assert ids == [] and "3 Task records would be upserted (showing the first 0;" in output
+    assert box.org.request_log == []
+    assert store.activity_counts() == {"pending": 8}

@@ -117,14 +117,15 @@ def test_given_a_flood_of_outbound_messages_then_one_resync_and_one_pull_of_api_
         flood(base_url, org_id)
         assert len(demo.store.pending_resyncs()) == 1
 
-        report = run_pass(engine, settings, InlineExecutor(engine, settings))
+        # the daily column check's describe calls are not the resync's: left out here
+        report = run_pass(engine, settings, InlineExecutor(engine, settings), column_checks=None)
         assert [job.reason for job in report.due] == ["resync"]
         (run,) = resync_pulls(demo)
         assert box.org.api_usage - used_before == run.api_calls > 0
 
         flood(base_url, org_id, messages=5)  # within the minimum gap: waits, pending
         assert len(demo.store.pending_resyncs()) == 1
-        again = run_pass(engine, settings, InlineExecutor(engine, settings))
+        again = run_pass(engine, settings, InlineExecutor(engine, settings), column_checks=None)
         assert "resync" not in [job.reason for job in again.due]
     assert len(resync_pulls(demo)) == 1
     assert box.org.api_usage - used_before == run.api_calls

@@ -58,3 +58,19 @@ def test_the_fleet_endpoints_require_the_operator_token(sqlite_engine: Engine) -
     assert client.post("/api/customers/acme/pause", json={"reason": "x"}).status_code == 401
     good = {"Authorization": "Bearer operator-token-" + "9" * 32}
     assert client.get("/api/customers", headers=good).status_code == 200
+
+
+def test_the_customer_view_carries_the_report_run_budget_of_the_last_pull(
+    client: TestClient, sqlite_engine: Engine
+) -> None:
+    assert client.get("/api/customers/acme").json()["report_runs"] is None
+    store = TenantStore(sqlite_engine, "acme")
+    run = store.start_run("pull", trigger="schedule")
+    run.status, run.finished_at = "succeeded", run.started_at
+    run.report_runs_remaining, run.report_runs_max = 410, 500
+    store.save_run(run)
+
+    got = client.get("/api/customers/acme").json()["report_runs"]
+    assert (got["used"], got["left"], got["limit"]) == (90, 410, 500)
+    listed = client.get("/api/customers").json()["customers"]
+    assert next(c for c in listed if c["customer"] == "acme")["report_runs"]["used"] == 90

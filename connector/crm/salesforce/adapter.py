@@ -234,6 +234,7 @@ class SalesforceAdapter:
                 report=report.developer_name,
             )
         self._planner.spend(mode)
+        self.counter.report_runs = (self._planner.sync_remaining, self._planner.limits.sync_max)
         return mode
 
     def _run_async(self, report: ReportRef, body: Mapping[str, Any]) -> Any:

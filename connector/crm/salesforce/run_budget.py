@@ -71,6 +71,11 @@ class RunPlanner:
         self.pages_since_refresh = 0
 
     @property
+    def sync_remaining(self) -> int:
+        """The org's synchronous runs left this hour, counting the runs this planner spent."""
+        return max(0, self.limits.sync_remaining - self._sync_used)
+
+    @property
     def sync_left(self) -> int:
         limits = self.limits
         return allowance(limits.sync_remaining, limits.sync_max, self.share) - self._sync_used
