@@ -186,7 +186,7 @@ def push_command(
                 "another worker is syncing or pushing this customer right now; try again later",
                 customer=customer,
             )
-        run = push(fm, store, crm, limit=limit, trigger=trigger)
+        run = push(fm, store, crm, limit=limit, trigger=trigger, fence=lease.token)
     console.print(push_table(run, f"push for {customer}"))
 
 

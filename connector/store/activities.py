@@ -176,7 +176,10 @@ class ActivitiesMixin(TenantStoreBase):
         return [rows[i] for i in activity_ids if i in rows and rows[i].push_status == "pending"]
 
     def mark_push_results(
-        self, sent: Sequence[Activity], results: Sequence[UpsertResult]
+        self,
+        sent: Sequence[Activity],
+        results: Sequence[UpsertResult],
+        fence: int | None = None,
     ) -> MarkOutcome:
         """Store the CRM's verdict on each sent activity, in one transaction.
 
@@ -184,11 +187,13 @@ class ActivitiesMixin(TenantStoreBase):
         attempt (parked once `MAX_TRANSIENT_ATTEMPTS` is reached); any other failure ->
         failed ("parked") with the CRM's code and message. Each row is written by
         compare-and-set on the version that was sent: a row changed since is left pending.
+        With `fence` (the pushing worker's lease token) the transaction commits only while
+        that token is current; raises LeaseLost, marking nothing, once the lease moved on.
         """
         by_id = {result.external_id: result for result in results}
         counts = {"pushed": 0, "created": 0, "failed": 0, "retry": 0, "skipped": 0}
         now = utcnow()
-        with self.session() as session:
+        with self.session(fence) as session:
             current = self._load(session, [a.activity_id for a in sent])
             for activity in sent:
                 row = current.get(activity.activity_id)
