@@ -20,7 +20,7 @@ from connector.ops.fleet import load_figures
 from connector.ops.metrics import CustomerFigures, FleetCollector
 from connector.store.engine import open_engine
 from connector.web import activities, docs, fleet, hooks, problems, read_api, status
-from connector.web.guard import BodyLimit, RateLimit, RefusalLog
+from connector.web.guard import BodyLimit, RateLimit, RefusalLog, open_rate_limit_storage
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings, load_web_settings
 
@@ -61,6 +61,7 @@ def create_app(
         RateLimit,
         per_client=web_settings.client_limits(),
         per_customer=web_settings.customer_limits(),
+        storage=open_rate_limit_storage(web_settings.rate_limit_storage),
     )
     app.add_middleware(RefusalLog)
     return app
