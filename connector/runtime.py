@@ -54,7 +54,9 @@ def connect_crm(
             customer=fm.customer,
         )
     vault = vault or Vault.from_settings(settings)
-    tokens = StoredTokenSource(store, vault, timeout=settings.http_timeout)
+    tokens = StoredTokenSource(
+        store, vault, timeout=settings.http_timeout, extra_hosts=fm.crm.extra_hosts
+    )
     session = SalesforceSession(
         tokens,
         customer=fm.customer,

@@ -64,7 +64,7 @@ def crm_defaults(customer: str, settings: Settings) -> dict[str, Any]:
     from connector.fieldmap import load_field_map
 
     crm = load_field_map(customer, Path(settings.field_maps_dir)).crm
-    names = ("login_url", "client_id", "username", "audience", "ca_bundle")
+    names = ("login_url", "client_id", "username", "audience", "ca_bundle", "extra_hosts")
     return {name: getattr(crm, name, None) for name in names}
 
 
@@ -117,7 +117,10 @@ def jwt_command(
 
     settings = settings_now()
     defaults = crm_defaults(customer, settings)
-    login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
+    hosts = defaults.get("extra_hosts") or ()
+    login = check_crm_url(
+        _pick(login_url, defaults, "login_url", "--login-url"), what="login URL", extra_hosts=hosts
+    )
     app_id = _pick(client_id, defaults, "client_id", "--client-id")
     user = _pick(username, defaults, "username", "--username")
     aud = _optional(audience, defaults, "audience")
@@ -137,6 +140,7 @@ def jwt_command(
         audience=aud,
         ca_bundle=bundle,
         timeout=settings.http_timeout,
+        extra_hosts=hosts,
     )
     _connected(customer, token, f"JWT bearer as {user}")
     err_console.print(f"the private key is now stored encrypted; {key} is no longer needed")
@@ -207,7 +211,10 @@ def login_command(
 
     settings = settings_now()
     defaults = crm_defaults(customer, settings)
-    login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
+    hosts = defaults.get("extra_hosts") or ()
+    login = check_crm_url(
+        _pick(login_url, defaults, "login_url", "--login-url"), what="login URL", extra_hosts=hosts
+    )
     app_id = _pick(client_id, defaults, "client_id", "--client-id")
     bundle = _optional(ca_bundle, defaults, "ca_bundle")
     vault = Vault.from_settings(settings)
@@ -229,6 +236,7 @@ def login_command(
         ca_bundle=bundle,
         http_timeout=settings.http_timeout,
         customer=customer,
+        extra_hosts=hosts,
     )
     if not token.refresh_token:
         raise AuthError(
@@ -245,7 +253,8 @@ def login_command(
         ca_bundle=bundle,
         connected_at=utcnow(),
     )
-    save_new_connection(open_store(customer, settings, create=True), vault, connection, token)
+    store = open_store(customer, settings, create=True)
+    save_new_connection(store, vault, connection, token, hosts)
     _connected(customer, token, "web flow with PKCE")
 
 
@@ -343,7 +352,11 @@ def revoke_command(
     if store.get_connection() is None:
         raise ConfigError(f"customer {customer!r} has no CRM connection to revoke")
     outcome = revoke_connection(
-        store, Vault.from_settings(settings), customer, timeout=settings.http_timeout
+        store,
+        Vault.from_settings(settings),
+        customer,
+        timeout=settings.http_timeout,
+        extra_hosts=crm_defaults(customer, settings).get("extra_hosts") or (),
     )
     remote = (
         f"revoked the {outcome.revoked.replace('_', ' ')} at Salesforce"
