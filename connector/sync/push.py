@@ -112,16 +112,25 @@ def push(
         run.status = "stopped" if isinstance(exc, CrmRateLimited) else "failed"
         run.error_code = (getattr(exc, "code", None) or type(exc).__name__)[:64]
         run.error = scrub_contacts(str(exc))
-        if isinstance(exc, LeaseLost):  # the run is this push's own row: book how it ended
-            fence = None
         raise
     else:
         run.status = "succeeded"
     finally:
         run.finished_at = utcnow()
         _stamp(run, crm, base_calls)
-        store.save_run(run, fence)
+        _book(store, run, fence)
     return run
+
+
+def _book(store: TenantStore, run: SyncRun, fence: int | None) -> None:
+    """Save the finished run under the fence. The run is this push's own row, so a lease
+    found lost here still books the run, as failed, before LeaseLost is raised."""
+    try:
+        store.save_run(run, fence)
+    except LeaseLost as exc:
+        run.status, run.error_code, run.error = "failed", "LeaseLost", str(exc)
+        store.save_run(run)
+        raise
 
 
 def _push_batch(

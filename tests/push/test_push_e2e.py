@@ -147,6 +147,23 @@ def test_given_the_lease_taken_over_between_the_crm_call_and_the_mark_then_nothi
     assert_one_task_each(box, activities)
 
 
+def test_given_the_lease_lost_after_the_last_mark_then_the_run_is_booked_failed_not_running(
+    box: Sandbox, engine: Engine
+) -> None:
+    store = TenantStore(engine, "acme")
+    activities = batch(box, 3, start=940)
+    record_activities(store, activities)
+    token = store.acquire_lease("worker-a", timedelta(seconds=30))
+    assert token is not None
+
+    with pytest.raises(LeaseLost):
+        push(FM, store, box.crm(), fence=token, on_batch=lambda _outcome: _take_over(store))
+
+    assert store.activity_counts() == {"pushed": 3}  # marked while the lease still held
+    [run] = [run for run in store.list_runs() if run.kind == "push"]
+    assert (run.status, run.error_code, run.activities_pushed) == ("failed", "LeaseLost", 3)
+
+
 def test_given_a_lease_already_taken_over_then_the_push_sends_nothing(
     box: Sandbox, engine: Engine
 ) -> None:
