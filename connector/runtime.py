@@ -7,7 +7,7 @@ budget, TLS trust and token handling are the same whoever runs a sync.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from connector.config import Settings
 from connector.crm.salesforce.adapter import SalesforceAdapter
@@ -38,6 +38,7 @@ def connect_crm(
         settings,
         api_version=fm.crm.api_version,
         ca_bundle=fm.crm.ca_bundle,
+        extra_hosts=fm.crm.extra_hosts,
         vault=vault,
         budget=budget,
         sleep=sleep,
@@ -50,6 +51,7 @@ def connect_stored(
     *,
     api_version: str | None = None,
     ca_bundle: str | None = None,
+    extra_hosts: Collection[str] = (),
     vault: Vault | None = None,
     budget: ApiBudget | None = None,
     sleep: Callable[[float], None] = time.sleep,
@@ -78,7 +80,7 @@ def connect_stored(
             customer=customer_id,
         )
     vault = vault or Vault.from_settings(settings)
-    tokens = StoredTokenSource(store, vault, timeout=settings.http_timeout)
+    tokens = StoredTokenSource(store, vault, timeout=settings.http_timeout, extra_hosts=extra_hosts)
     session = SalesforceSession(
         tokens,
         customer=customer_id,

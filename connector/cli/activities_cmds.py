@@ -255,6 +255,7 @@ def push_command(
                 crm,
                 limit=limit,
                 trigger=trigger,
+                fence=lease.token,
                 on_batch=lambda o: bar.advance(o.pushed + o.failed + o.retry + o.skipped),
             )
     console.print(push_table(run, f"push for {customer}"))

@@ -66,7 +66,7 @@ def crm_defaults(customer: str, settings: Settings) -> dict[str, Any]:
     from connector.fieldmap import load_field_map
 
     crm = load_field_map(customer, Path(settings.field_maps_dir)).crm
-    names = ("login_url", "client_id", "username", "audience", "ca_bundle")
+    names = ("login_url", "client_id", "username", "audience", "ca_bundle", "extra_hosts")
     return {name: getattr(crm, name, None) for name in names}
 
 
@@ -119,7 +119,10 @@ def jwt_command(
 
     settings = settings_now()
     defaults = crm_defaults(customer, settings)
-    login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
+    hosts = defaults.get("extra_hosts") or ()
+    login = check_crm_url(
+        _pick(login_url, defaults, "login_url", "--login-url"), what="login URL", extra_hosts=hosts
+    )
     app_id = _pick(client_id, defaults, "client_id", "--client-id")
     user = _pick(username, defaults, "username", "--username")
     aud = _optional(audience, defaults, "audience")
@@ -139,6 +142,7 @@ def jwt_command(
         audience=aud,
         ca_bundle=bundle,
         timeout=settings.http_timeout,
+        extra_hosts=hosts,
     )
     _connected(customer, token, f"JWT bearer as {user}")
     err_console.print(f"the private key is now stored encrypted; {key} is no longer needed")
@@ -208,7 +212,10 @@ def login_command(
 
     settings = settings_now()
     defaults = crm_defaults(customer, settings)
-    login = check_crm_url(_pick(login_url, defaults, "login_url", "--login-url"), what="login URL")
+    hosts = defaults.get("extra_hosts") or ()
+    login = check_crm_url(
+        _pick(login_url, defaults, "login_url", "--login-url"), what="login URL", extra_hosts=hosts
+    )
     app_id = _pick(client_id, defaults, "client_id", "--client-id")
     bundle = _optional(ca_bundle, defaults, "ca_bundle")
     vault = Vault.from_settings(settings)
@@ -230,6 +237,7 @@ def login_command(
         ca_bundle=bundle,
         http_timeout=settings.http_timeout,
         customer=customer,
+        extra_hosts=hosts,
     )
     save_web_connection(
         open_store(customer, settings, create=True),
@@ -238,6 +246,7 @@ def login_command(
         login_url=login,
         client_id=app_id,
         ca_bundle=bundle,
+        extra_hosts=hosts,
     )
     _connected(customer, token, "web flow with PKCE")
 
@@ -408,7 +417,11 @@ def revoke_command(
     if store.get_connection() is None:
         raise ConfigError(f"customer {customer!r} has no CRM connection to revoke")
     outcome = revoke_connection(
-        store, Vault.from_settings(settings), customer, timeout=settings.http_timeout
+        store,
+        Vault.from_settings(settings),
+        customer,
+        timeout=settings.http_timeout,
+        extra_hosts=crm_defaults(customer, settings).get("extra_hosts") or (),
     )
     remote = (
         f"revoked the {outcome.revoked.replace('_', ' ')} at Salesforce"

@@ -38,6 +38,7 @@ from connector.fieldmap.validators import (
     CUSTOMER_ID,
     DEVELOPER_NAME,
     FOLDER,
+    check_extra_host,
     check_login_url,
     check_template,
     empty_to_none,
@@ -96,6 +97,13 @@ class CrmSpec(_Section):
     )
     api_version: Annotated[str | None, BeforeValidator(empty_to_none)] = Field(
         default=None, pattern=API_VERSION, description='REST API version such as "59.0"; quote it.'
+    )
+    extra_hosts: tuple[Annotated[str, AfterValidator(check_extra_host)], ...] = Field(
+        default=(),
+        description="Exact hosts outside Salesforce's own domains (*.salesforce.com, "
+        "*.force.com) where this customer's org is reached, for its login URL and the "
+        "instance URL its token answers name; credentials may be sent to them. Host names "
+        "only: no wildcard, scheme, port or IP address.",
     )
 
     @model_validator(mode="after")

@@ -67,6 +67,37 @@ def check_login_url(value: str) -> str:
     return text.rstrip("/")
 
 
+HOST_NAME = re.compile(
+    r"(?=.{4,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]*[a-z0-9]"
+)
+
+
+def check_extra_host(value: str) -> str:
+    """Return an allowed extra CRM host in lower case: a plain DNS name, nothing else.
+
+    No scheme, port, path or wildcard, and no IP address: credentials go to exactly the
+    named host, never to a whole domain or an address that could be a local service.
+    """
+    host = value.strip().lower().rstrip(".")
+    if "*" in host:
+        raise ValueError(
+            f"{value!r} is a wildcard; name each host exactly (e.g. acme.example-crm.com)"
+        )
+    if "/" in host or ":" in host or "@" in host:
+        raise ValueError(
+            f"{value!r} is not a bare host name; write just the host, without https:// or a "
+            "port or path (e.g. acme.example-crm.com)"
+        )
+    if re.fullmatch(r"[0-9.]+", host):
+        raise ValueError(f"{value!r} is an IP address; name the org's host instead")
+    if not HOST_NAME.fullmatch(host):
+        raise ValueError(
+            f"{value!r} is not a host name; use letters, digits, '-' and dots, with at least "
+            "one dot (e.g. acme.example-crm.com)"
+        )
+    return host
+
+
 def check_template(value: str) -> str:
     """Check a `{placeholder}` subject template: plain names only, braces balanced."""
     try:

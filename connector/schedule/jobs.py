@@ -218,7 +218,7 @@ def _push_if_pending(
     if push is None or not store.pending_activity_ids(limit=1):
         return
     lease.check()
-    outcome.run_ids.append(push(fm, store, crm, trigger=reason).run_id)
+    outcome.run_ids.append(push(fm, store, crm, trigger=reason, fence=lease.token).run_id)
 
 
 def _record_failed_run(store: TenantStore, outcome: Outcome) -> None:

@@ -9,7 +9,10 @@ Recording and pushing never lock a row across the CRM call; both write by compar
 instead. A push marks a result only on a row whose version (and outbox state) is still the
 one it read and sent, so an activity changed while its push was in flight stays pending and
 is sent again. Recording changes a row only if it is still as it was read, and otherwise
-reads again, so a push that marked the row meanwhile cannot hide the new content.
+reads again, so a push that marked the row meanwhile cannot hide the new content. A new
+activity is inserted only if it is still absent (`ON CONFLICT DO NOTHING`): when another
+recording inserted the same id since the read, the transaction reads again and the row is
+compared and set like any other, so two imports of one new activity never fail each other.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from connector.crm.base import UpsertResult
@@ -114,12 +118,14 @@ class ActivitiesMixin(TenantStoreBase):
         counts = {"created": 0, "updated": 0, "requeued": 0, "unchanged": 0}
         with self.session() as session:
             known = self._load(session, list(latest))
+            new = [fields for activity_id, fields in latest.items() if activity_id not in known]
+            self._insert_absent(session, new)
+            counts["created"] = len(new)
             for activity_id, fields in latest.items():
                 row = known.get(activity_id)
                 if row is None:
-                    session.add(Activity(customer_id=self.customer_id, **fields))
-                    counts["created"] += 1
-                elif content_of(row) == content_of(fields):
+                    continue
+                if content_of(row) == content_of(fields):
                     counts["unchanged"] += 1
                 else:
                     counter, values = revision_of(row, fields)
@@ -127,6 +133,24 @@ class ActivitiesMixin(TenantStoreBase):
                         raise _RowMoved
                     counts[counter] += 1
         return RecordResult(**counts)
+
+    def _insert_absent(self, session: Session, new: Sequence[Mapping[str, Any]]) -> None:
+        """Insert activities that were absent when read; _RowMoved if one is there by now."""
+        table = Activity.__table__  # type: ignore[attr-defined]
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        for start in range(0, len(new), _CHUNK):
+            rows = [
+                Activity(customer_id=self.customer_id, **fields).model_dump()
+                for fields in new[start : start + _CHUNK]
+            ]
+            stmt = (
+                dialect.insert(table)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["customer_id", "activity_id"])
+                .returning(table.c.activity_id)
+            )
+            if len(session.execute(stmt).all()) != len(rows):
+                raise _RowMoved  # inserted meanwhile by another recording: read it again
 
     def _compare_and_set(self, session: Session, row: Activity, values: dict[str, Any]) -> bool:
         """Write `values` to `row` only if its version and outbox state are still as read."""
@@ -176,7 +200,10 @@ class ActivitiesMixin(TenantStoreBase):
         return [rows[i] for i in activity_ids if i in rows and rows[i].push_status == "pending"]
 
     def mark_push_results(
-        self, sent: Sequence[Activity], results: Sequence[UpsertResult]
+        self,
+        sent: Sequence[Activity],
+        results: Sequence[UpsertResult],
+        fence: int | None = None,
     ) -> MarkOutcome:
         """Store the CRM's verdict on each sent activity, in one transaction.
 
@@ -184,11 +211,13 @@ class ActivitiesMixin(TenantStoreBase):
         attempt (parked once `MAX_TRANSIENT_ATTEMPTS` is reached); any other failure ->
         failed ("parked") with the CRM's code and message. Each row is written by
         compare-and-set on the version that was sent: a row changed since is left pending.
+        With `fence` (the pushing worker's lease token) the transaction commits only while
+        that token is current; raises LeaseLost, marking nothing, once the lease moved on.
         """
         by_id = {result.external_id: result for result in results}
         counts = {"pushed": 0, "created": 0, "failed": 0, "retry": 0, "skipped": 0}
         now = utcnow()
-        with self.session() as session:
+        with self.session(fence) as session:
             current = self._load(session, [a.activity_id for a in sent])
             for activity in sent:
                 row = current.get(activity.activity_id)

@@ -7,6 +7,11 @@ Exactly once comes from the upsert on the activity's UUID in the customer's exte
 field, not from the outbox: a crash after the CRM call but before the batch is marked
 leaves those activities pending, and the next push upserts the same external ids, which
 updates the same Tasks instead of creating new ones.
+
+A push under a lease passes its fencing token: each batch's results and the run's counters
+commit only while that token is current. A push whose lease expired and was taken by another
+worker (it stalled past the time to live) stops with LeaseLost at its next write and marks
+nothing; what it sent stays pending, and the newer holder's upsert updates the same Tasks.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from connector.crm.base import CrmAdapter
-from connector.errors import ConnectorError, CrmRateLimited
+from connector.errors import ConnectorError, CrmRateLimited, LeaseLost
 from connector.fieldmap import FieldMap
 from connector.logs import bind
 from connector.privacy.keys import customer_cipher, decrypt_activities, seal_activity
@@ -100,8 +105,13 @@ def push(
     limit: int | None = None,
     trigger: str = "manual",
     on_batch: BatchCallback | None = None,
+    fence: int | None = None,
 ) -> SyncRun:
     """Upsert pending activities (at most `limit`) as Tasks; returns the finished run.
+
+    With `fence` (the lease's fencing token) every mark and run update commits only while the
+    lease is still this worker's; once it was taken over the push raises LeaseLost, having
+    marked nothing more, and books its own run as failed with that code.
 
     Per-record failures never stop the run: transient ones stay pending for the next push,
     permanent ones are parked with the CRM's code and message. A whole-call failure leaves
@@ -117,11 +127,11 @@ def push(
         pending = store.pending_activity_ids(limit)
         log.info("customer %s: %d activities to push", fm.customer, len(pending))
         for start in range(0, len(pending), BATCH_SIZE):
-            outcome = _push_batch(fm, store, crm, pending[start : start + BATCH_SIZE])
+            outcome = _push_batch(fm, store, crm, pending[start : start + BATCH_SIZE], fence)
             run.activities_pushed += outcome.pushed
             run.activities_failed += outcome.failed
             _stamp(run, crm, base_calls)
-            store.save_run(run)
+            store.save_run(run, fence)
             if on_batch is not None:
                 on_batch(outcome)
     except ConnectorError as exc:
@@ -134,21 +144,42 @@ def push(
     finally:
         run.finished_at = utcnow()
         _stamp(run, crm, base_calls)
-        store.save_run(run)
+        _book(store, run, fence)
     return run
 
 
+def _book(store: TenantStore, run: SyncRun, fence: int | None) -> None:
+    """Save the finished run under the fence. The run is this push's own row, so a lease
+    found lost here still books the run, as failed, before LeaseLost is raised."""
+    try:
+        store.save_run(run, fence)
+    except LeaseLost as exc:
+        run.status, run.error_code, run.error = "failed", "LeaseLost", str(exc)
+        store.save_run(run)
+        raise
+
+
 def _push_batch(
-    fm: FieldMap, store: TenantStore, crm: CrmAdapter, activity_ids: list[str]
+    fm: FieldMap,
+    store: TenantStore,
+    crm: CrmAdapter,
+    activity_ids: list[str],
+    fence: int | None,
 ) -> MarkOutcome:
-    """One CRM call for up to 200 activities, then their results in one transaction."""
+    """One CRM call for up to 200 activities, then their results in one transaction.
+
+    Under a lease, nothing is sent once it is known to be lost, and the results are marked
+    only while it still holds (LeaseLost otherwise).
+    """
+    if fence is not None:
+        store.check_fence(fence)
     batch = decrypt_activities(store, store.load_pending(activity_ids))
     if not batch:
         return MarkOutcome()
     spec = fm.activities
     records = [to_task_record(spec, activity) for activity in batch]
     results = crm.upsert_activities(spec.object, spec.external_id_field, records)
-    outcome = store.mark_push_results(batch, results)
+    outcome = store.mark_push_results(batch, results, fence)
     log.info(
         "customer %s: batch of %d: %d pushed (%d new), %d parked, %d to retry, %d left pending",
         fm.customer,

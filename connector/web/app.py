@@ -3,9 +3,9 @@
 `create_app()` builds it from the settings (the store's engine, the webhook secret);
 tests pass their own engine. Run it with `connector serve`. Every route sits behind the
 guards of `guard` (refusal log, rate limits, body limit). `/docs` and `/openapi.json` are
-off unless `CONNECTOR_DOCS=true`; `/docs` then loads its assets from a CDN, so keep it for
-development. The web console (`connector.console`) is mounted at `/console` when its
-`CONNECTOR_CONSOLE_*` settings are all set.
+off unless `CONNECTOR_DOCS=true`; `/docs` then serves Swagger UI from the package's own files
+(`docs`), never from a CDN. The web console (`connector.console`) is mounted at `/console`
+when its `CONNECTOR_CONSOLE_*` settings are all set.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from connector.config import Settings, get_settings
 from connector.ops.fleet import load_figures
 from connector.ops.metrics import CustomerFigures, FleetCollector
 from connector.store.engine import open_engine
-from connector.web import activities, connect, fleet, hooks, problems, read_api, status
+from connector.web import activities, connect, docs, fleet, hooks, problems, read_api, status
 from connector.web.access_log import AccessLog
-from connector.web.guard import BodyLimit, RateLimit, RefusalLog
+from connector.web.guard import BodyLimit, RateLimit, RefusalLog, open_rate_limit_storage
 from connector.web.metrics import Metrics
 from connector.web.settings import WebSettings, load_web_settings
 
@@ -49,7 +49,7 @@ def create_app(
         title="connector",
         summary="Resync hooks for the CRM, and operator status.",
         version="0.1.0",
-        docs_url="/docs" if web_settings.docs else None,
+        docs_url=None,
         redoc_url=None,
         openapi_url="/openapi.json" if web_settings.docs else None,
     )
@@ -58,6 +58,8 @@ def create_app(
     app.state.web_settings = web_settings
     app.state.metrics = Metrics(fleet_collector(engine, app.state.settings))
     problems.install(app)
+    if web_settings.docs:
+        docs.install(app, "/openapi.json")
     app.include_router(hooks.router)
     app.include_router(status.router)
     app.include_router(fleet.router)
@@ -72,6 +74,7 @@ def create_app(
         RateLimit,
         per_client=web_settings.client_limits(),
         per_customer=web_settings.customer_limits(),
+        storage=open_rate_limit_storage(web_settings.rate_limit_storage),
     )
     app.add_middleware(RefusalLog)
     app.add_middleware(AccessLog)  # outermost: times and logs every request

@@ -6,8 +6,10 @@ Three ASGI middlewares, outermost first:
   *template* (never the raw path or query) and the reason (the problem's `detail`, which never
   carries secrets or personal data).
 - `RateLimit`: per client address and per customer named in the path, with the `limits`
-  library (moving windows in memory, so per process); over the limit is a 429 with
-  `Retry-After`.
+  library (moving windows); over the limit is a 429 with `Retry-After`. The counters live in
+  memory, so each process counts alone, or in Redis (`CONNECTOR_RATE_LIMIT_STORAGE`), so all
+  processes share one budget; when Redis stops answering, requests get a 503 (fail closed),
+  not a free pass.
 - `BodyLimit`: the body is counted while it is read, before anything parses it: a declared
   `Content-Length` over the limit is refused at once, a streamed body as soon as it passes.
 """
@@ -21,13 +23,17 @@ import time
 from collections.abc import Callable, MutableMapping
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import HTTPException
 from limits import RateLimitItem
-from limits.storage import MemoryStorage
+from limits.errors import ConfigurationError, StorageError
+from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from connector.errors import ConfigError
 from connector.web.problems import problem, set_refusal
 
 log = logging.getLogger(__name__)
@@ -117,11 +123,13 @@ class RateLimit:
         per_client: list[RateLimitItem],
         per_customer: list[RateLimitItem],
         clock: Callable[[], float] = time.time,
+        storage: Storage | None = None,
     ) -> None:
         self.app = app
         self.per_client = per_client
         self.per_customer = per_customer
-        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+        self.shared = storage is not None and not isinstance(storage, MemoryStorage)
+        self.limiter = MovingWindowRateLimiter(storage or MemoryStorage())
         self.clock = clock
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -132,15 +140,61 @@ class RateLimit:
         customer = customer_in_path(scope.get("path", ""))
         if customer is not None:
             keys.append(("customer", customer, self.per_customer))
+        try:
+            # a Redis round trip must not block the event loop; memory is instant
+            if self.shared:
+                refusal = await run_in_threadpool(self._refusal, keys)
+            else:
+                refusal = self._refusal(keys)
+        except StorageError:
+            detail = "the rate-limit store does not answer; retry later"
+            await _answer(scope, send, 503, detail, **{"Retry-After": "5"})
+            return
+        if refusal is not None:
+            detail, wait = refusal
+            await _answer(scope, send, 429, detail, **{"Retry-After": str(wait)})
+            return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, keys: list[tuple[str, str, list[RateLimitItem]]]) -> tuple[str, int] | None:
+        """Count the request against each limit; (reason, seconds to wait) at the first one
+        that is over."""
         for kind, key, items in keys:
             for item in items:
                 if not self.limiter.hit(item, kind, key):
                     reset = self.limiter.get_window_stats(item, kind, key).reset_time
                     wait = max(1, math.ceil(reset - self.clock()))
-                    detail = f"too many requests per {kind} ({item}); retry later"
-                    await _answer(scope, send, 429, detail, **{"Retry-After": str(wait)})
-                    return
-        await self.app(scope, receive, send)
+                    return f"too many requests per {kind} ({item}); retry later", wait
+        return None
+
+
+#: Prefix of the rate-limit keys in a shared Redis.
+RATE_LIMIT_KEY_PREFIX = "connector-rate-limits"
+
+
+def open_rate_limit_storage(uri: str) -> Storage:
+    """The counters' storage named by CONNECTOR_RATE_LIMIT_STORAGE (memory:// or Redis).
+
+    A Redis storage is checked at once. Raises ConfigError when the Redis client library is
+    missing or the server does not answer; the message names the host, never a password.
+    """
+    if uri.startswith("memory://"):
+        return MemoryStorage()
+    where = f"the Redis server at {urlsplit(uri).hostname}:{urlsplit(uri).port or 6379}"
+    try:
+        storage = storage_from_string(uri, key_prefix=RATE_LIMIT_KEY_PREFIX, wrap_exceptions=True)
+    except ConfigurationError:
+        raise ConfigError(
+            "CONNECTOR_RATE_LIMIT_STORAGE names Redis but the redis package is not installed; "
+            "install connector with the redis extra, or use memory://"
+        ) from None
+    if not isinstance(storage, Storage):  # an async+ scheme: not one the settings accept
+        raise ConfigError("CONNECTOR_RATE_LIMIT_STORAGE: use memory:// or redis://host:6379/0")
+    if not storage.check():
+        raise ConfigError(
+            f"CONNECTOR_RATE_LIMIT_STORAGE: {where} does not answer; start it or use memory://"
+        )
+    return storage
 
 
 class RefusalLog:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 from pathlib import Path
 from typing import Annotated
+from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse_many
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
@@ -23,6 +24,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from connector.errors import ConfigError
 
 MIN_SECRET_LENGTH = 32
+#: URL schemes of the rate-limit counters' storage: in memory, or a Redis server.
+RATE_LIMIT_SCHEMES = ("memory", "redis", "rediss")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -78,6 +81,12 @@ class WebSettings(BaseSettings):
     rate_limit_customer: str = Field(
         default="60/minute", description="Requests naming one customer (limits syntax)."
     )
+    rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the rate-limit counters live: memory:// (each server process "
+        "counts alone) or redis://host:6379/0 (rediss:// with TLS): one budget shared by "
+        "every process using that Redis.",
+    )
     docs: bool = Field(default=False, description="Serve /docs and /openapi.json.")
 
     @field_validator("webhook_secret", "operator_token")
@@ -92,6 +101,16 @@ class WebSettings(BaseSettings):
     def _rate(cls, value: str) -> str:
         rate_limits(value)
         return value
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _storage(cls, value: str) -> str:
+        if urlsplit(value.strip()).scheme not in RATE_LIMIT_SCHEMES:
+            raise ValueError(
+                "is neither memory:// nor a Redis URL; use memory:// (per process) or "
+                "redis://host:6379/0 (shared by every process)"
+            )
+        return value.strip()
 
     def client_limits(self) -> list[RateLimitItem]:
         """The per-client rate limits."""

@@ -6,6 +6,8 @@ from the network is never open by mistake. Pure functions of the address and the
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from connector.errors import ConfigError
 from connector.loopback import is_loopback_host
 from connector.web.settings import MIN_SECRET_LENGTH, WebSettings
@@ -32,7 +34,15 @@ def startup_line(host: str, port: int, settings: WebSettings, *, console: bool =
         f"connector serve: listening on http://{shown}:{port}; operator API: {operator}; "
         f"signed webhooks: {webhook}; outbound-message senders: {senders}; "
         f"rate limits: {settings.rate_limit_client} per client, "
-        f"{settings.rate_limit_customer} per customer; body limit: "
+        f"{settings.rate_limit_customer} per customer, {_counted(settings)}; body limit: "
         f"{settings.max_body_bytes} bytes; /docs: {'on' if settings.docs else 'off'}; "
         f"console: {'on at /console' if console else 'off'}"
     )
+
+
+def _counted(settings: WebSettings) -> str:
+    """Where the rate limits are counted (a Redis URL's host only, never its password)."""
+    parts = urlsplit(settings.rate_limit_storage)
+    if parts.scheme == "memory":
+        return "counted per process"
+    return f"counted in Redis at {parts.hostname}:{parts.port or 6379} (shared)"

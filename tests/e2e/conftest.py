@@ -1,4 +1,10 @@
-"""End-to-end fixtures: the sandbox org over real HTTPS, and customers connected to it by JWT."""
+"""End-to-end fixtures: the sandbox org over real HTTPS, and customers connected to it by JWT.
+
+`sandbox` is one shared org for tests that only read; `fresh_sandbox` a small org of the
+test's own. `demo` and `small` are the `demo` customer connected to each, with an empty
+SQLite store; `file_store` is a migrated SQLite file that CLI child processes find through
+CONNECTOR_DATABASE_URL.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +23,7 @@ from connector.crm.salesforce.keys import generate_key_pair
 from connector.fieldmap import FieldMap, load_field_map
 from connector.runtime import connect_crm
 from connector.sandbox import ConnectedApp, SandboxOrg, SandboxServer, SeedConfig
-from connector.store import TenantStore
+from connector.store import TenantStore, make_engine, migrate
 from connector.vault import Vault
 
 CLIENT_ID = "connector-e2e"
@@ -114,3 +120,26 @@ def demo(sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatc
     """The `demo` customer connected to the shared sandbox, with an empty SQLite store."""
     point_at(sandbox, monkeypatch)
     return connect(sandbox, sqlite_engine, "demo")
+
+
+@pytest.fixture
+def small(
+    fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> Customer:
+    """The `demo` customer connected to a sandbox of the test's own, with an empty SQLite store."""
+    point_at(fresh_sandbox, monkeypatch)
+    return connect(fresh_sandbox, sqlite_engine, "demo")
+
+
+@pytest.fixture
+def file_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Engine:
+    """A migrated SQLite file store, named in CONNECTOR_DATABASE_URL for CLI child processes."""
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("CONNECTOR_DATABASE_URL", url)
+    engine = make_engine(url)
+    migrate(engine)
+    return engine
+
+
+def no_sleep(_seconds: float) -> None:
+    """Back-off and poll waits are skipped in tests; the policy is tested, not the clock."""

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
-from connector.store import make_engine, migrate
+from connector.store import make_engine
 from tests.conftest import REPO
 from tests.e2e.conftest import Sandbox, connect, point_at
 
@@ -41,14 +42,10 @@ def maps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture
 def connected_demo(
-    sandbox: Sandbox, tmp_path: Path, maps: Path, monkeypatch: pytest.MonkeyPatch
+    sandbox: Sandbox, file_store: Engine, maps: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Path:
     point_at(sandbox, monkeypatch)
-    url = f"sqlite:///{tmp_path / 'cli.db'}"
-    monkeypatch.setenv("CONNECTOR_DATABASE_URL", url)
-    engine = make_engine(url)
-    migrate(engine)
-    connect(sandbox, engine, "demo")
+    connect(sandbox, file_store, "demo")
     return maps
 
 

@@ -8,7 +8,6 @@ import subprocess
 import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -17,25 +16,13 @@ from connector.crm.salesforce.session import ApiBudget
 from connector.errors import CrmRateLimited, CrmRejected
 from connector.sandbox import FaultRule
 from connector.schedule.leases import hold_lease
-from connector.store import TenantStore, make_engine
+from connector.store import TenantStore
 from connector.store.leases import db_time
 from connector.store.models import Checkpoint, Membership, Prospect, utcnow
 from connector.sync.pull import PullOptions, pull
 from tests.conftest import REPO
-from tests.e2e.conftest import Customer, Sandbox, connect, point_at
+from tests.e2e.conftest import Customer, Sandbox, connect, no_sleep, point_at
 from tests.e2e.truth import assert_store_matches_org, folder_reports, report_member_ids
-
-
-def no_sleep(_seconds: float) -> None:
-    """Back-off waits are skipped in tests; the policy is tested, not the clock."""
-
-
-@pytest.fixture
-def small(
-    fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Customer:
-    point_at(fresh_sandbox, monkeypatch)
-    return connect(fresh_sandbox, sqlite_engine, "demo")
 
 
 def test_ten_percent_injected_faults_still_converge_to_the_truth(
@@ -187,15 +174,10 @@ def test_given_a_crash_right_after_a_page_commits_then_the_resumed_run_counts_ev
 
 @pytest.mark.slow
 def test_a_sync_killed_with_sigkill_resumes_without_losing_or_duplicating(
-    fresh_sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fresh_sandbox: Sandbox, file_store: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     point_at(fresh_sandbox, monkeypatch)
-    db_url = f"sqlite:///{tmp_path / 'kill.db'}"
-    monkeypatch.setenv("CONNECTOR_DATABASE_URL", db_url)
-    engine = make_engine(db_url)
-    from connector.store import migrate
-
-    migrate(engine)
+    engine = file_store
     customer = connect(fresh_sandbox, engine, "demo")
     fresh_sandbox.org.set_faults(
         [FaultRule(endpoint=r"/analytics/reports/00O", status=200, latency_ms=400)]

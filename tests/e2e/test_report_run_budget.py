@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from connector.errors import CrmRateLimited
 from connector.ops.fleet import load_customer
 from connector.sync.pull import pull
-from tests.e2e.conftest import Customer, Sandbox, connect, point_at
+from tests.e2e.conftest import Customer, Sandbox, no_sleep
 from tests.e2e.truth import assert_store_matches_org
 
 HOUR = 3600
-
-
-def no_sleep(_seconds: float) -> None:
-    """Polls of async instances are not waited for in tests; the sandbox advances per poll."""
-
-
-@pytest.fixture
-def small(
-    fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Customer:
-    point_at(fresh_sandbox, monkeypatch)
-    return connect(fresh_sandbox, sqlite_engine, "demo")
 
 
 def _instance_creations(box: Sandbox) -> int:

@@ -3,27 +3,18 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from connector.errors import ConfigError, CrmRejected
 from connector.privacy.keys import decrypt_prospects
 from connector.sandbox import FaultRule
 from connector.sync.pull import pull
-from tests.e2e.conftest import Customer, Sandbox, connect, point_at
+from tests.e2e.conftest import Customer, Sandbox
 from tests.e2e.truth import (
     assert_store_matches_org,
     folder_reports,
     rejected_ids,
     report_member_ids,
 )
-
-
-@pytest.fixture
-def small(
-    fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Customer:
-    point_at(fresh_sandbox, monkeypatch)
-    return connect(fresh_sandbox, sqlite_engine, "demo")
 
 
 def _emails(customer: Customer) -> int:

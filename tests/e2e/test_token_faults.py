@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy.engine import Engine
 
 from connector.crm.base import ReportRef
 from connector.errors import CrmTransient
 from connector.sandbox import FaultRule
 from connector.sync.pull import PullOptions, pull
-from tests.e2e.conftest import Customer, Sandbox, connect, point_at
+from tests.e2e.conftest import Customer, Sandbox, no_sleep
 from tests.e2e.truth import assert_store_matches_org
 
 TOKEN_ENDPOINT = r"^/services/oauth2/token$"
-
-
-def no_sleep(_seconds: float) -> None:
-    """Back-off waits are skipped in tests; the policy is tested, not the clock."""
-
-
-@pytest.fixture
-def small(
-    fresh_sandbox: Sandbox, sqlite_engine: Engine, monkeypatch: pytest.MonkeyPatch
-) -> Customer:
-    point_at(fresh_sandbox, monkeypatch)
-    return connect(fresh_sandbox, sqlite_engine, "demo")
 
 
 class ExpireTokensAfterFirstPage:

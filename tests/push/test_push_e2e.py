@@ -7,17 +7,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from connector.crm.base import UpsertResult
-from connector.errors import CrmTransient, StoreError
+from connector.errors import CrmTransient, LeaseLost, StoreError
 from connector.sandbox import FaultRule
 from connector.store import TenantStore
 from connector.store.activities import MarkOutcome
-from connector.store.models import Activity
+from connector.store.models import Activity, utcnow
 from connector.sync.activities import ActivityIn
 from connector.sync.push import push, record_activities
 from tests.push.conftest import UPSERT_PATH, Sandbox, a_call, an_email, field_map
@@ -83,10 +84,12 @@ def test_given_a_crash_between_the_crm_call_and_marking_then_the_next_push_creat
     real_mark = store.mark_push_results
     crashes = iter([True])
 
-    def crash_once(sent: Sequence[Activity], results: Sequence[UpsertResult]) -> MarkOutcome:
+    def crash_once(
+        sent: Sequence[Activity], results: Sequence[UpsertResult], fence: int | None = None
+    ) -> MarkOutcome:
         if next(crashes, False):
             raise StoreError("simulated crash after the CRM call, before marking the outbox")
-        return real_mark(sent, results)
+        return real_mark(sent, results, fence)
 
     monkeypatch.setattr(store, "mark_push_results", crash_once)
 
@@ -101,6 +104,81 @@ def test_given_a_crash_between_the_crm_call_and_marking_then_the_next_push_creat
     assert [o.created for o in outcomes] == [0, 50]  # the first 200 were updated, not created
     assert store.activity_counts() == {"pushed": 250}
     assert_one_task_each(box, activities)
+
+
+def _take_over(store: TenantStore) -> int:
+    """Another worker takes the lease, as it may once the holder stalled past its expiry."""
+    later = utcnow() + timedelta(minutes=5)
+    token = store.acquire_lease("worker-b", timedelta(seconds=30), now=later)
+    assert token is not None
+    return token
+
+
+def test_given_the_lease_taken_over_between_the_crm_call_and_the_mark_then_nothing_is_marked(
+    box: Sandbox, engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = TenantStore(engine, "acme")
+    activities = batch(box, 5, start=900)
+    record_activities(store, activities)
+    token = store.acquire_lease("worker-a", timedelta(seconds=30))
+    assert token is not None
+    crm = box.crm()
+    send = crm.upsert_activities
+
+    def sent_then_taken_over(*args: Any) -> list[UpsertResult]:
+        results = send(*args)
+        _take_over(store)
+        return results
+
+    monkeypatch.setattr(crm, "upsert_activities", sent_then_taken_over)
+
+    with pytest.raises(LeaseLost):
+        push(FM, store, crm, fence=token)
+
+    assert store.activity_counts() == {"pending": 5}, "a stale push marked the outbox"
+    assert_one_task_each(box, activities)
+    [stale] = [run for run in store.list_runs() if run.kind == "push"]
+    assert (stale.status, stale.error_code, stale.activities_pushed) == ("failed", "LeaseLost", 0)
+    lease = store.current_lease()
+    assert lease is not None and lease.holder == "worker-b"
+    [outcome] = outcomes_of(store, box, fence=lease.token)  # the new holder updates the Tasks
+    assert (outcome.pushed, outcome.created) == (5, 0)
+    assert store.activity_counts() == {"pushed": 5}
+    assert_one_task_each(box, activities)
+
+
+def test_given_the_lease_lost_after_the_last_mark_then_the_run_is_booked_failed_not_running(
+    box: Sandbox, engine: Engine
+) -> None:
+    store = TenantStore(engine, "acme")
+    activities = batch(box, 3, start=940)
+    record_activities(store, activities)
+    token = store.acquire_lease("worker-a", timedelta(seconds=30))
+    assert token is not None
+
+    with pytest.raises(LeaseLost):
+        push(FM, store, box.crm(), fence=token, on_batch=lambda _outcome: _take_over(store))
+
+    assert store.activity_counts() == {"pushed": 3}  # marked while the lease still held
+    [run] = [run for run in store.list_runs() if run.kind == "push"]
+    assert (run.status, run.error_code, run.activities_pushed) == ("failed", "LeaseLost", 3)
+
+
+def test_given_a_lease_already_taken_over_then_the_push_sends_nothing(
+    box: Sandbox, engine: Engine
+) -> None:
+    store = TenantStore(engine, "acme")
+    activities = batch(box, 3, start=920)
+    record_activities(store, activities)
+    token = store.acquire_lease("worker-a", timedelta(seconds=30))
+    assert token is not None
+    _take_over(store)
+
+    with pytest.raises(LeaseLost):
+        push(FM, store, box.crm(), fence=token)
+
+    assert box.upsert_calls() == 0
+    assert store.activity_counts() == {"pending": 3}
 
 
 def test_given_503s_and_row_locks_when_pushed_repeatedly_then_every_activity_lands_once(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
@@ -273,6 +274,63 @@ def test_given_an_import_commits_between_a_pushs_read_and_write_then_the_push_le
     row = importer.get_activity(str(call.id))
     assert row is not None
     assert (row.outcome, row.push_status) == ("Connected", "pending")
+
+
+@pytest.mark.parametrize("same_content", [True, False], ids=["same", "changed"])
+def test_given_another_import_inserts_the_same_new_activity_between_read_and_write_then_both_land(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, same_content: bool
+) -> None:
+    first, second = TenantStore(engine, "acme"), TenantStore(engine, "acme")
+    call = a_call(WHO, outcome="No answer")
+    later = call if same_content else call.model_copy(update={"outcome": "Connected"})
+    others = [a_call(WHO, n) for n in range(1, 4)]
+    _between_read_and_write(second, monkeypatch, lambda: _created(first, [call]))
+
+    result = record_activities(second, [later, *others])
+
+    expected = (3, 1, 0) if same_content else (3, 0, 1)
+    assert (result.created, result.unchanged, result.updated) == expected
+    row = first.get_activity(str(call.id))
+    assert row is not None
+    assert (row.outcome, row.push_status) == (later.outcome, "pending")
+    assert row.version == (1 if same_content else 2)
+    assert first.activity_counts() == {"pending": 4}
+
+
+def test_given_imports_of_the_same_new_activities_at_once_then_none_fails_and_one_row_each(
+    engine: Engine,
+) -> None:
+    workers, rounds = 4, 15
+    errors: list[BaseException] = []
+    start = threading.Barrier(workers)
+    batches = [[a_call(WHO, n) for n in range(20)] for _ in range(rounds)]
+
+    def import_all(worker: int) -> None:
+        store = TenantStore(engine, "acme")
+        try:
+            for calls in batches:
+                start.wait(timeout=60)
+                mine = [c.model_copy(update={"outcome": f"worker {worker}"}) for c in calls]
+                record_activities(store, mine)
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+            start.abort()
+
+    threads = [threading.Thread(target=import_all, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+
+    assert not [e for e in errors if not isinstance(e, threading.BrokenBarrierError)], errors
+    store = TenantStore(engine, "acme")
+    assert store.activity_counts() == {"pending": 20 * rounds}
+    rows = [store.get_activity(str(c.id)) for calls in batches for c in calls]
+    assert {row.outcome for row in rows if row is not None} <= {f"worker {n}" for n in range(4)}
+
+
+def _created(store: TenantStore, activities: list[ActivityIn]) -> None:
+    assert record_activities(store, activities).created == len(activities)
 
 
 def _marked(store: TenantStore, sent: Any, results: Any) -> None:

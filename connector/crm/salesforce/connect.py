@@ -7,6 +7,8 @@ encrypted secrets.
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from connector.crm.salesforce.oauth_jwt import fetch_jwt_token, load_private_key
 from connector.crm.salesforce.tls import check_crm_url
 from connector.crm.salesforce.token_endpoint import DEFAULT_TIMEOUT, TokenResponse
@@ -17,13 +19,19 @@ from connector.vault import Vault
 
 
 def save_new_connection(
-    store: ConnectionsMixin, vault: Vault, connection: Connection, token: TokenResponse
+    store: ConnectionsMixin,
+    vault: Vault,
+    connection: Connection,
+    token: TokenResponse,
+    extra_hosts: Collection[str] = (),
 ) -> None:
     """Store the connection and its first tokens, all encrypted, in one transaction."""
     connection.access_token_enc = vault.encrypt(token.access_token)
     if token.refresh_token:
         connection.refresh_token_enc = vault.encrypt(token.refresh_token)
-    connection.instance_url = check_crm_url(token.instance_url, what="instance URL")
+    connection.instance_url = check_crm_url(
+        token.instance_url, what="instance URL", extra_hosts=extra_hosts
+    )
     connection.organization_id = token.organization_id
     connection.user_id = token.user_id
     store.save_connection(connection)
@@ -37,6 +45,7 @@ def save_web_connection(
     login_url: str,
     client_id: str,
     ca_bundle: str | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> None:
     """Store the connection a web-server flow (with PKCE) made: `auth login` and connect links.
 
@@ -57,7 +66,7 @@ def save_web_connection(
         ca_bundle=ca_bundle,
         connected_at=utcnow(),
     )
-    save_new_connection(store, vault, connection, token)
+    save_new_connection(store, vault, connection, token, extra_hosts)
 
 
 def connect_jwt(
@@ -71,12 +80,13 @@ def connect_jwt(
     audience: str | None = None,
     ca_bundle: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    extra_hosts: Collection[str] = (),
 ) -> TokenResponse:
     """Prove the JWT bearer grant works, then store the connection (key encrypted).
 
     Raises ConfigError (URL or key), AuthError (Salesforce refused), CrmTransient.
     """
-    login = check_crm_url(login_url, what="login URL")
+    login = check_crm_url(login_url, what="login URL", extra_hosts=extra_hosts)
     load_private_key(private_key_pem)
     token = fetch_jwt_token(
         login_url=login,
@@ -87,6 +97,7 @@ def connect_jwt(
         ca_bundle=ca_bundle,
         timeout=timeout,
         customer=store.customer_id,
+        extra_hosts=extra_hosts,
     )
     connection = Connection(
         customer_id=store.customer_id,
@@ -99,5 +110,5 @@ def connect_jwt(
         private_key_enc=vault.encrypt(private_key_pem),
         connected_at=utcnow(),
     )
-    save_new_connection(store, vault, connection, token)
+    save_new_connection(store, vault, connection, token, extra_hosts)
     return token

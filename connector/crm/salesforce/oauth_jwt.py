@@ -14,6 +14,7 @@ Errors: `ConfigError` for an unusable private key, `AuthError` for refusals (see
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 import requests
@@ -31,7 +32,7 @@ SANDBOX_AUDIENCE = "https://test.salesforce.com"
 ASSERTION_LIFETIME = 180  # seconds: Salesforce accepts at most about 3 minutes
 
 
-def default_audience(login_url: str) -> str:
+def default_audience(login_url: str, extra_hosts: Collection[str] = ()) -> str:
     """The `aud` Salesforce expects for assertions posted to `login_url`.
 
     test.salesforce.com and sandbox My Domains (`….sandbox.my.salesforce.com`) use the sandbox
@@ -39,7 +40,7 @@ def default_audience(login_url: str) -> str:
     production one; a loopback sandbox its own URL. Any other host raises ConfigError asking
     for `crm.audience`: an assertion is never addressed to production by default.
     """
-    url = check_crm_url(login_url, what="login URL")
+    url = check_crm_url(login_url, what="login URL", extra_hosts=extra_hosts)
     host = (urlsplit(url).hostname or "").lower()
     if is_loopback_url(url):
         return url
@@ -107,13 +108,17 @@ def fetch_jwt_token(
     timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
     customer: str | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> TokenResponse:
-    """Sign an assertion and trade it for an access token at `{login_url}`'s token endpoint."""
+    """Sign an assertion and trade it for an access token at `{login_url}`'s token endpoint.
+
+    `extra_hosts`: the customer's hosts besides Salesforce's domains (`crm.extra_hosts`).
+    """
     assertion = sign_assertion(
         private_key_pem,
         client_id=client_id,
         username=username,
-        audience=audience or default_audience(login_url),
+        audience=audience or default_audience(login_url, extra_hosts),
     )
     return request_token(
         login_url,
@@ -122,4 +127,5 @@ def fetch_jwt_token(
         timeout=timeout,
         http=http,
         customer=customer,
+        extra_hosts=extra_hosts,
     )

@@ -12,7 +12,7 @@ listener port busy), `CrmTransient` (Salesforce unreachable).
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import requests
@@ -46,10 +46,16 @@ def redirect_uri_for(port: int) -> str:
 
 
 def build_authorization_request(
-    login_url: str, client_id: str, redirect_uri: str, *, scope: str = SCOPES
+    login_url: str,
+    client_id: str,
+    redirect_uri: str,
+    *,
+    scope: str = SCOPES,
+    extra_hosts: Collection[str] = (),
 ) -> AuthorizationRequest:
     """A fresh authorize URL with a random `state` and an S256 code challenge."""
-    authorize_url = check_crm_url(login_url, what="login URL") + AUTHORIZE_PATH
+    login = check_crm_url(login_url, what="login URL", extra_hosts=extra_hosts)
+    authorize_url = login + AUTHORIZE_PATH
     verifier = secrets.token_urlsafe(64)
     state = secrets.token_urlsafe(24)
     register_secret(verifier)
@@ -73,6 +79,7 @@ def exchange_code(
     timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
     customer: str | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> TokenResponse:
     """Trade an authorization code and its PKCE verifier for access and refresh tokens."""
     register_secret(code)
@@ -84,7 +91,13 @@ def exchange_code(
         "code_verifier": code_verifier,
     }
     return request_token(
-        login_url, form, verify=ca_bundle or True, timeout=timeout, http=http, customer=customer
+        login_url,
+        form,
+        verify=ca_bundle or True,
+        timeout=timeout,
+        http=http,
+        customer=customer,
+        extra_hosts=extra_hosts,
     )
 
 
@@ -98,13 +111,20 @@ def refresh_grant(
     timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
     customer: str | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> TokenResponse:
     """A new access token (and, with rotation on, a new refresh token) for `refresh_token`."""
     form = {"grant_type": "refresh_token", "refresh_token": refresh_token, "client_id": client_id}
     if client_secret:
         form["client_secret"] = client_secret
     return request_token(
-        login_url, form, verify=ca_bundle or True, timeout=timeout, http=http, customer=customer
+        login_url,
+        form,
+        verify=ca_bundle or True,
+        timeout=timeout,
+        http=http,
+        customer=customer,
+        extra_hosts=extra_hosts,
     )
 
 
@@ -119,6 +139,7 @@ def run_web_login(
     http_timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
     customer: str | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> TokenResponse:
     """Run the whole browser flow and return the tokens.
 
@@ -127,7 +148,9 @@ def run_web_login(
     only when the app accepts any loopback port.
     """
     with CallbackListener(port=port, path=CALLBACK_PATH) as listener:
-        request = build_authorization_request(login_url, client_id, redirect_uri_for(listener.port))
+        request = build_authorization_request(
+            login_url, client_id, redirect_uri_for(listener.port), extra_hosts=extra_hosts
+        )
         if open_url is not None:
             open_url(request.url)
         result = listener.wait(timeout)
@@ -161,4 +184,5 @@ def run_web_login(
         timeout=http_timeout,
         http=http,
         customer=customer,
+        extra_hosts=extra_hosts,
     )

@@ -13,6 +13,7 @@ reported in the outcome and the local secrets are deleted anyway); `StoreError` 
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from dataclasses import dataclass
 
 import requests
@@ -46,8 +47,11 @@ def revoke_connection(
     reason: str = REVOKED_REASON,
     timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> RevokeOutcome:
     """Revoke the customer's token at Salesforce, delete its secrets, mark `reconnect_needed`.
+
+    `extra_hosts`: the customer's hosts besides Salesforce's domains (`crm.extra_hosts`).
 
     `store` is the customer's store; `customer`, if given, must be its customer id (a guard for
     callers holding both). A failed remote revocation is reported in the outcome, not raised.
@@ -72,6 +76,7 @@ def revoke_connection(
                 timeout=timeout,
                 http=http,
                 customer=store.customer_id,
+                extra_hosts=extra_hosts,
             )
         except ConnectorError as exc:
             remote_error = str(exc)

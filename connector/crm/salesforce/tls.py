@@ -4,7 +4,14 @@ Hosts: Salesforce's own domains (`salesforce.com` and `force.com` and their subd
 login, test, My Domains such as `acme.my.salesforce.com`, sandbox My Domains under
 `sandbox.my.salesforce.com`, instance hosts) and loopback (the local sandbox). Any other
 host, including IP literals such as 169.254.169.254 and internal names, is refused: the
-connector never sends credentials anywhere else.
+connector never sends credentials anywhere else, unless the customer's field map names that
+exact host in `crm.extra_hosts` (an org reached at a host outside Salesforce's own domains).
+Those hosts are passed to every check of that customer as `extra_hosts`; they are names,
+never wildcards, and they allow that customer only.
+
+Government and China clouds: their domains are not built in. No Salesforce document
+available when this rule was written confirmed them, so such an org is configured with
+`crm.extra_hosts`.
 
 Loopback means `localhost`, `127.0.0.0/8` or `::1`: the local sandbox. Accepting such a URL
 logs a WARNING, so a plain-text connection never goes unnoticed. The rule applies to every URL
@@ -17,6 +24,7 @@ Errors: `ConfigError` naming the URL and the fix.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 from urllib.parse import urlsplit
 
 from connector.errors import ConfigError
@@ -42,11 +50,13 @@ def is_loopback_url(url: str) -> bool:
     return is_loopback_host(urlsplit(url).hostname or "")
 
 
-def check_crm_url(url: str, *, what: str = "CRM URL") -> str:
+def check_crm_url(url: str, *, what: str = "CRM URL", extra_hosts: Collection[str] = ()) -> str:
     """Return `url` without a trailing slash if it satisfies the TLS rule, else ConfigError.
 
-    `what` names the setting in messages (e.g. "login URL"). URLs carrying credentials
-    (`user:pass@host`) are refused too: credentials never travel in a URL.
+    `what` names the setting in messages (e.g. "login URL"). `extra_hosts` are the exact
+    host names the customer's field map allows besides Salesforce's domains
+    (`crm.extra_hosts`). URLs carrying credentials (`user:pass@host`) are refused too:
+    credentials never travel in a URL.
     """
     text = (url or "").strip()
     parts = urlsplit(text)
@@ -70,21 +80,27 @@ def check_crm_url(url: str, *, what: str = "CRM URL") -> str:
             log.warning(
                 "%s %s uses plain http: allowed only because the host is loopback", what, text
             )
-    elif not (is_salesforce_host(host) or is_loopback_host(host)):
+    elif not (is_salesforce_host(host) or is_loopback_host(host) or is_extra(host, extra_hosts)):
         raise ConfigError(
             f"{what} host {host!r} is not a Salesforce host (*.salesforce.com, *.force.com) "
-            "nor loopback; credentials are sent to Salesforce only"
+            "nor loopback; credentials are sent to Salesforce only. If it is your org's own "
+            "domain, add it to crm.extra_hosts in the customer's field map"
         )
     return text.rstrip("/")
 
 
-def check_instance_url(instance_url: str, login_url: str) -> str:
+def is_extra(host: str, extra_hosts: Collection[str]) -> bool:
+    """True when `host` is one of the customer's explicitly allowed hosts (exact match)."""
+    return host.lower().rstrip(".") in {h.lower().rstrip(".") for h in extra_hosts}
+
+
+def check_instance_url(instance_url: str, login_url: str, extra_hosts: Collection[str] = ()) -> str:
     """`check_crm_url` for the token endpoint's `instance_url`, which must also stay in its zone.
 
     A loopback instance is accepted only from a loopback login host (the local sandbox), so
     a token answer cannot point API calls at a local service such as http://127.0.0.1:6379.
     """
-    url = check_crm_url(instance_url, what="instance URL")
+    url = check_crm_url(instance_url, what="instance URL", extra_hosts=extra_hosts)
     if is_loopback_url(url) and not is_loopback_url(login_url):
         raise ConfigError(
             f"the token endpoint of {urlsplit(login_url).hostname!r} named a loopback instance "

@@ -12,7 +12,7 @@ reached or answers with passing trouble (5xx, 429, "retry your request"; `Retry-
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -62,7 +62,9 @@ def parse_identity_url(url: str | None) -> tuple[str | None, str | None]:
     return None, None
 
 
-def parse_token_response(payload: Mapping[str, Any], login_url: str) -> TokenResponse:
+def parse_token_response(
+    payload: Mapping[str, Any], login_url: str, extra_hosts: Collection[str] = ()
+) -> TokenResponse:
     """A `TokenResponse` from the token endpoint's JSON; AuthError if it holds no token.
 
     Registers the tokens as secrets and checks `instance_url` against the host rule
@@ -79,7 +81,7 @@ def parse_token_response(payload: Mapping[str, Any], login_url: str) -> TokenRes
         raise AuthError("the token endpoint answered without an instance_url", code="no_token")
     return TokenResponse(
         access_token=access_token,
-        instance_url=check_instance_url(instance_url, login_url),
+        instance_url=check_instance_url(instance_url, login_url, extra_hosts),
         identity_url=payload.get("id"),
         refresh_token=refresh_token,
         scope=payload.get("scope"),
@@ -136,9 +138,14 @@ def request_token(
     timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
     customer: str | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> TokenResponse:
-    """POST `form` to `{login_url}/services/oauth2/token` and parse the answer."""
-    url = check_crm_url(login_url, what="login URL") + TOKEN_PATH
+    """POST `form` to `{login_url}/services/oauth2/token` and parse the answer.
+
+    `extra_hosts`: the customer's hosts besides Salesforce's domains (`tls.check_crm_url`),
+    for the login URL and the answer's instance URL alike.
+    """
+    url = check_crm_url(login_url, what="login URL", extra_hosts=extra_hosts) + TOKEN_PATH
     response = _post(url, form, verify=verify, timeout=timeout, http=http)
     if not response.ok:
         raise _refusal(response, customer)
@@ -146,7 +153,7 @@ def request_token(
         payload = response.json()
     except ValueError:
         raise AuthError("the token endpoint answered with something other than JSON") from None
-    token = parse_token_response(payload, login_url)
+    token = parse_token_response(payload, login_url, extra_hosts)
     log.info("obtained an access token (%s) for %s", form.get("grant_type"), customer or "-")
     return token
 
@@ -159,13 +166,14 @@ def revoke_token(
     timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
     customer: str | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> None:
     """Revoke an access or refresh token at `{login_url}/services/oauth2/revoke`.
 
     A token Salesforce no longer knows (`invalid_token`) counts as revoked already.
     """
     register_secret(token)
-    url = check_crm_url(login_url, what="login URL") + REVOKE_PATH
+    url = check_crm_url(login_url, what="login URL", extra_hosts=extra_hosts) + REVOKE_PATH
     response = _post(url, {"token": token}, verify=verify, timeout=timeout, http=http)
     if response.ok:
         return

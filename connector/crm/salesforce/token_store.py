@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Collection
 from typing import Protocol
 
 import requests
@@ -74,8 +75,12 @@ def obtain_token(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     http: requests.Session | None = None,
+    extra_hosts: Collection[str] = (),
 ) -> TokenResponse:
-    """A fresh token for `connection`: JWT re-signs; web uses the stored refresh token."""
+    """A fresh token for `connection`: JWT re-signs; web uses the stored refresh token.
+
+    `extra_hosts`: the customer's hosts besides Salesforce's domains (`crm.extra_hosts`).
+    """
     customer = connection.customer_id
     if connection.auth == "jwt":
         if not (connection.private_key_enc and connection.client_id and connection.username):
@@ -92,6 +97,7 @@ def obtain_token(
             timeout=timeout,
             http=http,
             customer=customer,
+            extra_hosts=extra_hosts,
         )
     if connection.auth == "web":
         if not (connection.refresh_token_enc and connection.client_id):
@@ -112,6 +118,7 @@ def obtain_token(
             timeout=timeout,
             http=http,
             customer=customer,
+            extra_hosts=extra_hosts,
         )
     raise _not_connected(customer, f"its auth kind {connection.auth!r} is unknown")
 
@@ -146,8 +153,10 @@ class StoredTokenSource:
         *,
         timeout: float = DEFAULT_TIMEOUT,
         http: requests.Session | None = None,
+        extra_hosts: Collection[str] = (),
     ) -> None:
         self._store = store
+        self._extra_hosts = tuple(extra_hosts)
         self._vault = vault
         self._timeout = timeout
         self._http = http
@@ -211,7 +220,13 @@ class StoredTokenSource:
 
     def _obtain(self, connection: Connection) -> str:
         try:
-            token = obtain_token(connection, self._vault, timeout=self._timeout, http=self._http)
+            token = obtain_token(
+                connection,
+                self._vault,
+                timeout=self._timeout,
+                http=self._http,
+                extra_hosts=self._extra_hosts,
+            )
         except AuthError as exc:
             if exc.code != "invalid_grant":
                 raise
