@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
@@ -35,9 +36,24 @@ def revoke_crm_tokens(engine: Engine, customer_id: str) -> str | None:
         store = TenantStore(engine, customer_id)
         if store.get_connection() is None:
             return None
-        outcome = revoke_connection(store, Vault.from_settings(get_settings()), customer_id)
+        settings = get_settings()
+        outcome = revoke_connection(
+            store,
+            Vault.from_settings(settings),
+            customer_id,
+            extra_hosts=_extra_hosts(customer_id, Path(settings.field_maps_dir)),
+        )
         return outcome.remote_error
     except Exception as exc:  # best effort by design: report any failure, go on erasing
         reason = f"{type(exc).__name__}: {scrub(str(exc))}"
         log.warning("customer %s: revoking the CRM tokens failed: %s", customer_id, reason)
         return reason
+
+
+def _extra_hosts(customer_id: str, field_maps_dir: Path) -> tuple[str, ...]:
+    """The customer's own CRM hosts (`crm.extra_hosts`), when its field map is still there."""
+    if not (field_maps_dir / f"{customer_id}.yaml").is_file():
+        return ()
+    from connector.fieldmap import load_field_map
+
+    return tuple(load_field_map(customer_id, field_maps_dir).crm.extra_hosts)

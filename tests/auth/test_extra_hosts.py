@@ -165,3 +165,27 @@ def test_a_stored_connection_refreshes_at_its_extra_host_only_with_the_setting(
 
     assert tokens.access_token() == "00Dx!fresh"
     assert tokens.instance_url == INSTANCE
+
+
+def test_erasure_revokes_the_token_at_the_customers_extra_host(
+    http: responses.RequestsMock,
+    store: TenantStore,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from connector.config import get_settings
+    from connector.privacy.revoke import revoke_crm_tokens
+
+    key = Vault.generate_key()
+    monkeypatch.setenv("CONNECTOR_SECRET_KEYS", key)
+    monkeypatch.setenv("CONNECTOR_FIELD_MAPS_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    with_extra_hosts(tmp_path, "[login.acme-crm.example]")
+    _stored_web_connection(store, Vault([key]))
+    http.post(f"{LOGIN}/services/oauth2/revoke", status=200)
+    try:
+        assert revoke_crm_tokens(store.engine, "acme") is None
+    finally:
+        get_settings.cache_clear()
+    assert len(http.calls) == 1
+    assert store.get_connection().refresh_token_enc is None  # type: ignore[union-attr]
