@@ -128,3 +128,32 @@ def test_given_a_host_then_only_localhost_127_8_and_ipv6_loopback_count(
 )
 def test_given_a_url_then_it_is_loopback_by_its_host(url: str, loopback: bool) -> None:
     assert is_loopback_url(url) is loopback
+
+
+def test_given_a_host_outside_salesforce_then_the_message_names_it_and_the_rule() -> None:
+    with pytest.raises(ConfigError) as caught:
+        check_crm_url("https://login.example.com", what="login URL")
+    assert str(caught.value) == (
+        "login URL host 'login.example.com' is not a Salesforce host (*.salesforce.com, "
+        "*.force.com) nor loopback; credentials are sent to Salesforce only"
+    )
+
+
+def test_given_a_salesforce_host_written_with_its_root_dot_then_it_is_accepted() -> None:
+    assert tls.is_salesforce_host("Acme.My.Salesforce.com.")
+    assert check_crm_url("https://acme.my.salesforce.com./") == "https://acme.my.salesforce.com."
+
+
+def test_given_a_loopback_instance_from_a_remote_login_then_it_is_refused_naming_the_login() -> (
+    None
+):
+    with pytest.raises(ConfigError) as caught:
+        tls.check_instance_url("http://127.0.0.1:6379", "https://login.salesforce.com")
+    assert str(caught.value) == (
+        "the token endpoint of 'login.salesforce.com' named a loopback instance URL; refused"
+    )
+
+
+def test_given_a_bad_instance_url_then_the_message_calls_it_the_instance_url() -> None:
+    with pytest.raises(ConfigError, match=r"^instance URL host 'evil\.example' is not a"):
+        tls.check_instance_url("https://evil.example", "https://login.salesforce.com")

@@ -22,6 +22,11 @@ def run(transform: str, raw: str, **options: Any) -> str | Invalid | None:
     return run_transform(transform, raw, FieldSpec(column=column, transform=transform, **options))
 
 
+#: 254 characters: a 64-character local part and a domain of 189 in labels of at most 63.
+LONGEST = "a" * 64 + "@" + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com"
+assert len(LONGEST) == 254
+
+
 def full_check(text: str) -> str:
     local, _, domain = validate_email(text, check_deliverability=False).normalized.rpartition("@")
     return f"{local}@{domain.lower()}"
@@ -52,6 +57,7 @@ def test_given_an_address_the_fast_path_declines_then_the_full_check_answers(
         ("a" * 64 + "@example.com", "a" * 64 + "@example.com"),  # the longest local part
         ("Ada@Sub.EXAMPLE.com", "Ada@sub.example.com"),
         ("o'brien+x@example.co.uk", "o'brien+x@example.co.uk"),
+        (LONGEST, LONGEST),  # 254 characters, the longest address
     ],
 )
 def test_given_a_plain_address_then_the_fast_path_answers_as_the_full_check(
@@ -65,7 +71,10 @@ def test_given_a_plain_address_then_the_fast_path_answers_as_the_full_check(
     "raw",
     [
         "ada@" + "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 57 + ".com",  # > 254
+        LONGEST + "x",  # 255 characters, every part within its own limit
         "ada@example.test",  # special-use domain
+        "ada@mail.example.test",  # a subdomain of one
+        "ada@printer.office.local",
         "ada@example.local",
         "ada@localhost",
         '"ada lovelace"@example.com',

@@ -7,10 +7,12 @@ a changed constant is a failing test, not a silently changed promise.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from types import SimpleNamespace
 
 import pytest
 
 from connector.schedule.due import (
+    ResyncPolicy,
     Rule,
     backoff,
     due_reason,
@@ -128,3 +130,13 @@ def test_given_jitter_then_customers_are_spread_after_success_and_after_failure(
     after_success = {next_due(rule, f"customer-{i}", NOW) for i in range(20)}
     after_failure = {next_due_after_failure(rule, f"customer-{i}", NOW, 1) for i in range(20)}
     assert len(after_success) > 10 and after_success == after_failure
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [object(), SimpleNamespace(resync_min_gap_minutes=None, resync_daily_cap=None)],
+)
+def test_given_settings_without_resync_values_then_the_documented_defaults_apply(
+    settings: object,
+) -> None:
+    assert ResyncPolicy.of(settings) == ResyncPolicy(timedelta(minutes=15), 24)
