@@ -7,7 +7,7 @@ tenant table, so that first look-up goes through `connector_connect_link_custome
 everything else runs in a transaction bound to that customer.
 
 Revision ID: 0010_connect_links
-Revises: 0007_privacy_access
+Revises: 0009_customer_data_keys
 Create Date: 2026-12-03
 """
 

@@ -7,7 +7,7 @@ three cross-customer functions give the fleet's figures in a fixed number of sta
 (counts, codes and times only, never personal data).
 
 Revision ID: 0013_ops_figures
-Revises: 0007_privacy_access
+Revises: 0010_connect_links
 Create Date: 2026-12-03
 """
 
