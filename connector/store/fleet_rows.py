@@ -13,13 +13,17 @@ Errors: database failures surface as SQLAlchemy errors.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, TextClause, text
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
+from connector.errors import StoreError
 from connector.store.admin import as_utc
 from connector.store.models import SyncRun
 from connector.store.rls import admin_rows
@@ -139,9 +143,21 @@ def _typed(sql: str, times: tuple[str, ...], flags: tuple[str, ...] = ()) -> Tex
     return text(sql).columns(**types)  # type: ignore[return-value]
 
 
+@contextmanager
+def _reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for the fleet's reads; driver errors become StoreError (the database's
+    own message, not the statement)."""
+    try:
+        with engine.connect() as conn:
+            yield conn
+    except SQLAlchemyError as exc:
+        reason = getattr(exc, "orig", None) or exc
+        raise StoreError(f"store error reading the fleet: {reason}") from exc
+
+
 def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
     """Every stored customer's state, its last `runs_per_customer` runs and its run counts."""
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         customers = _rows(
             conn,
             "connector_ops_customers",
@@ -171,7 +187,7 @@ def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
 
 def read_customers(engine: Engine) -> dict[str, CustomerRow]:
     """Every stored customer's state alone, in one statement (the scheduler's daily checks)."""
-    with engine.connect() as conn:
+    with _reading(engine) as conn:
         rows = _rows(
             conn,
             "connector_ops_customers",

@@ -123,9 +123,13 @@ def console_site(console_site_factory: SiteFactory) -> ConsoleSite:
     return console_site_factory()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser)."""
+    """Debian's Chromium, headless, driven by Playwright (never a downloaded browser).
+
+    One per test module: Playwright's sync API keeps an event loop running in the main thread
+    while it is open, and a later test calling `asyncio.run` would find it there.
+    """
     if not CHROMIUM.exists():
         service_missing(
             f"no Chromium at {CHROMIUM} (install Debian's: apt-get install -y chromium)"

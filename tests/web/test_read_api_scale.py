@@ -27,8 +27,12 @@ TOKEN = "bootstrap-operator-token-for-tests"
 def test_paging_100k_members_keeps_memory_flat(sqlite_engine: Engine, tmp_path: Path) -> None:
     store = seed_lists(sqlite_engine, "acme", [LIST_1])
     add_members(store, LIST_1, [person(n) for n in range(ROWS)], chunk=5000)
+    # a hundred pages in well under a minute: room above the default per-customer rate limit
     settings = WebSettings(
-        operator_token=SecretStr(TOKEN), field_maps_dir=write_field_maps(tmp_path / "m", "acme")
+        operator_token=SecretStr(TOKEN),
+        field_maps_dir=write_field_maps(tmp_path / "m", "acme"),
+        rate_limit_client="1000/minute",
+        rate_limit_customer="1000/minute",
     )
     client = TestClient(create_app(sqlite_engine, web_settings=settings))
     headers = {"Authorization": f"Bearer {TOKEN}"}
