@@ -135,7 +135,8 @@ def test_given_a_host_outside_salesforce_then_the_message_names_it_and_the_rule(
         check_crm_url("https://login.example.com", what="login URL")
     assert str(caught.value) == (
         "login URL host 'login.example.com' is not a Salesforce host (*.salesforce.com, "
-        "*.force.com) nor loopback; credentials are sent to Salesforce only"
+        "*.force.com) nor loopback; credentials are sent to Salesforce only. If it is your "
+        "org's own domain, add it to crm.extra_hosts in the customer's field map"
     )
 
 

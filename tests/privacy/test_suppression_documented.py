@@ -26,6 +26,14 @@ BOB = Subject("email", "bob@example.com")
 LOGGER = "connector.privacy.suppression"
 
 
+@pytest.fixture(autouse=True)
+def key_ring(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No key ring: these are the rules of the suppression key's own sources (setting, file),
+    which stand when no per-customer data key is there (entries made before those keys)."""
+    monkeypatch.delenv("CONNECTOR_SECRET_KEYS", raising=False)
+    get_settings.cache_clear()
+
+
 def test_given_a_created_key_file_then_it_holds_one_line_of_32_random_bytes() -> None:
     keys = load_suppression_keys(create_local=True)
     text = local_key_path(get_settings()).read_text(encoding="ascii")
