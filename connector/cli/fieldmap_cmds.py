@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,7 +107,7 @@ def preview(
     limit: int = typer.Option(20, "--limit", min=1, max=2000, help="Rows to show."),
 ) -> None:
     """Fetch a few rows (mapped columns only) and show what they map to. Writes nothing."""
-    from connector.fieldmap import MappedRow, apply_map, load_field_map, requested_columns
+    from connector.fieldmap import load_field_map, preview_rows, requested_columns
     from connector.runtime import connect_crm
 
     settings = settings_now()
@@ -132,12 +131,8 @@ def preview(
     for name in fields:
         table.add_column(name)
     table.add_column("result")
-    for row in islice(page.rows, limit):
-        result = apply_map(fm, row)
-        if isinstance(result, MappedRow):
-            table.add_row(result.crm_id, *[result.fields.get(f) or "" for f in fields], "ok")
-        else:
-            table.add_row(result.crm_id or "?", *["" for _ in fields], "; ".join(result.reasons))
+    for crm_id, values, outcome in preview_rows(fm, page.rows, limit):
+        table.add_row(crm_id, *values, outcome)
     console.print(table)
 
 

@@ -8,7 +8,6 @@ and shown once, never stored.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from itertools import islice
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -17,13 +16,13 @@ from connector.config import Settings
 from connector.errors import ConfigError, ConnectorError
 from connector.fieldmap import (
     FieldMap,
-    MappedRow,
-    apply_map,
     check_against_report,
     check_report_shape,
     load_field_map,
+    preview_rows,
     requested_columns,
 )
+from connector.fieldmap.online import check_external_id
 from connector.fieldmap.problems import InvalidFieldMapError
 from connector.runtime import connect_crm
 from connector.store.tenant import TenantStore
@@ -135,14 +134,8 @@ def check_online(engine: Engine, settings: Settings, fm: FieldMap) -> CheckView:
                     tuple(f"{p.message}; {p.fix}" for p in shape_problems),
                 )
             )
-        fields = crm.describe_object_fields(fm.activities.object)
-        meta = fields.get(fm.activities.external_id_field) or {}
-        external = (
-            ""
-            if meta.get("externalId") or meta.get("idLookup")
-            else f"{fm.activities.object}.{fm.activities.external_id_field} is not an "
-            "external-id field in the org; create a unique External ID text field, or fix the name"
-        )
+        external_id = check_external_id(fm, crm)
+        external = "" if external_id.outcome == "ok" else external_id.text
         return CheckView(tuple(checks), external, missing)
     except ConnectorError as exc:
         return CheckView(error=str(exc))
@@ -168,16 +161,8 @@ def preview(
         if problems:
             raise ConfigError("; ".join(str(p) for p in problems))
         pages = crm.iter_report_pages(target, fm.prospect.id, requested_columns(fm), prefetch=False)
+        rows = preview_rows(fm, next(iter(pages)).rows, limit)
         fields = tuple(fm.prospect.fields)
-        rows = []
-        for row in islice(next(iter(pages)).rows, limit):
-            result = apply_map(fm, row)
-            if isinstance(result, MappedRow):
-                values = tuple(result.fields.get(name) or "" for name in fields)
-                rows.append((result.crm_id, values, "ok"))
-            else:
-                blank = tuple("" for _ in fields)
-                rows.append((result.crm_id or "?", blank, "; ".join(result.reasons)))
         return PreviewView(target.developer_name, names, fields, tuple(rows))
     except ConnectorError as exc:
         return PreviewView(report or "", error=str(exc))

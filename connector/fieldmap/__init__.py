@@ -14,7 +14,13 @@ except reading the file in `loader.py`:
 
 from __future__ import annotations
 
-from connector.fieldmap.apply import MappedRow, Reject, apply_map, requested_columns
+from connector.fieldmap.apply import (
+    MappedRow,
+    Reject,
+    apply_map,
+    preview_rows,
+    requested_columns,
+)
 from connector.fieldmap.check import ReportColumnProblem, check_against_report, check_report_shape
 from connector.fieldmap.fields import STORE_FIELDS, StoreField
 from connector.fieldmap.loader import load_field_map, load_field_map_file, parse_field_map_text
@@ -56,5 +62,6 @@ __all__ = [
     "load_field_map",
     "load_field_map_file",
     "parse_field_map_text",
+    "preview_rows",
     "requested_columns",
 ]

@@ -13,10 +13,11 @@ to the same answers. Phone numbers, the costly transform, are remembered per com
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
+from itertools import islice
 from typing import Any, NamedTuple
 
 from connector.fieldmap.model import FieldMap, FieldSpec
@@ -218,3 +219,21 @@ def requested_columns(field_map: FieldMap) -> list[str]:
         if spec.column is not None and spec.column not in columns:
             columns.append(spec.column)
     return columns
+
+
+def preview_rows(
+    field_map: FieldMap, rows: Iterable[Mapping[str, Any]], limit: int
+) -> list[tuple[str, tuple[str, ...], str]]:
+    """The first `limit` rows as a preview shows them: (crm id, one value per mapped field in
+    map order, "ok" or the reject reasons); a rejected row shows no values."""
+    fields = tuple(field_map.prospect.fields)
+    shown = []
+    for row in islice(rows, limit):
+        result = apply_map(field_map, row)
+        if isinstance(result, MappedRow):
+            values = tuple(result.fields.get(name) or "" for name in fields)
+            shown.append((result.crm_id, values, "ok"))
+        else:
+            blank = tuple("" for _ in fields)
+            shown.append((result.crm_id or "?", blank, "; ".join(result.reasons)))
+    return shown
