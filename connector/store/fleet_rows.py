@@ -158,11 +158,7 @@ def _reading(engine: Engine) -> Iterator[Connection]:
 def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
     """Every stored customer's state, its last `runs_per_customer` runs and its run counts."""
     with _reading(engine) as conn:
-        customers = _rows(
-            conn,
-            "connector_ops_customers",
-            _typed(_CUSTOMERS, _CUSTOMER_TIMES, ("connected",)),
-        )
+        customers = _customer_rows(conn)
         runs = _rows(
             conn,
             "connector_ops_runs",
@@ -171,7 +167,7 @@ def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
         )
         counts = _rows(conn, "connector_ops_run_counts", _typed(_RUN_COUNTS, ("last_finished_at",)))
     fleet = FleetRows()
-    fleet.customers = {row["customer_id"]: _customer(row) for row in customers}
+    fleet.customers = customers
     for row in runs:
         values = dict(row)
         values["started_at"] = as_utc(values["started_at"])
@@ -188,11 +184,13 @@ def read_fleet(engine: Engine, *, runs_per_customer: int) -> FleetRows:
 def read_customers(engine: Engine) -> dict[str, CustomerRow]:
     """Every stored customer's state alone, in one statement (the scheduler's daily checks)."""
     with _reading(engine) as conn:
-        rows = _rows(
-            conn,
-            "connector_ops_customers",
-            _typed(_CUSTOMERS, _CUSTOMER_TIMES, ("connected",)),
-        )
+        return _customer_rows(conn)
+
+
+def _customer_rows(conn: Connection) -> dict[str, CustomerRow]:
+    rows = _rows(
+        conn, "connector_ops_customers", _typed(_CUSTOMERS, _CUSTOMER_TIMES, ("connected",))
+    )
     return {row["customer_id"]: _customer(row) for row in rows}
 
 
