@@ -135,6 +135,22 @@ class Membership(TenantRow, table=True):
     last_seen_run: str | None = Field(default=None, max_length=32)
 
 
+class MemberRemoval(TenantRow, table=True):
+    """A member that left a call list, kept for a while so the change feed can report it.
+
+    Only the CRM id, never a personal field. One row per list and id: a later removal of the
+    same member replaces it, and while the member is back in the list the row is not reported.
+    """
+
+    __tablename__ = "member_removals"
+    __table_args__ = (Index("ix_member_removals_order", "customer_id", "report_id", "removed_at"),)
+
+    report_id: str = Field(primary_key=True, max_length=18)
+    crm_id: str = Field(primary_key=True, max_length=18)
+    removed_at: datetime = Field(default_factory=utcnow)
+    reason: str = Field(max_length=16)  # left | forgotten | list_retired
+
+
 class SyncRun(TenantRow, table=True):
     """One pull or push, with what it did and what it cost."""
 
@@ -361,6 +377,7 @@ TENANT_TABLES: tuple[type[TenantRow], ...] = (
     CallList,
     Prospect,
     Membership,
+    MemberRemoval,
     SyncRun,
     Checkpoint,
     RejectedRow,

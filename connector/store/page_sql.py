@@ -6,7 +6,8 @@ A page holds up to 2,000 rows, so these run on the driver's cursor with rows as 
 - prospects are inserted, or updated only where the stored change hash differs from the
   page's (`ON CONFLICT ... DO UPDATE ... WHERE`); the affected-row count is what was written;
 - members are inserted unless present (the count is what was added), and those in the page's
-  id range that the page no longer holds are deleted (the count is what was removed).
+  id range that the page no longer holds are deleted (the count is what was removed) and
+  logged in `member_removals` (crm id only) for the read API's change feed.
 
 PostgreSQL gets each write as one statement over the page's columns sent as arrays
 (`unnest`, `= ANY`): conflict targets and primary-key lookups, whose plans need no
@@ -62,8 +63,21 @@ _POSTGRES_ADD_MEMBERS = (
 )
 
 
+#: Removed members are logged for the change feed in the same statement (their crm id only):
+#: the count is the logged rows, one per deleted member.
 _POSTGRES_REMOVE_MEMBERS = (
-    "DELETE FROM memberships WHERE customer_id = %s AND report_id = %s AND crm_id = ANY(%b)"
+    "WITH gone AS (DELETE FROM memberships "
+    "WHERE customer_id = %s AND report_id = %s AND crm_id = ANY(%b) "
+    "RETURNING customer_id, report_id, crm_id) "
+    "INSERT INTO member_removals (customer_id, report_id, crm_id, removed_at, reason) "
+    "SELECT customer_id, report_id, crm_id, %s, 'left' FROM gone "
+    "ON CONFLICT (customer_id, report_id, crm_id) DO UPDATE "
+    "SET removed_at = excluded.removed_at, reason = excluded.reason"
+)
+_SQLITE_LOG_REMOVALS = (
+    "INSERT INTO member_removals (customer_id, report_id, crm_id, removed_at, reason) "
+    "VALUES (?, ?, ?, ?, 'left') ON CONFLICT (customer_id, report_id, crm_id) DO UPDATE "
+    "SET removed_at = excluded.removed_at, reason = excluded.reason"
 )
 
 
@@ -141,7 +155,7 @@ def reconcile_members(
             added = int(cursor.rowcount)
         removed = 0
         if gone:
-            cursor.execute(_POSTGRES_REMOVE_MEMBERS, [customer_id, report_id, gone])
+            cursor.execute(_POSTGRES_REMOVE_MEMBERS, [customer_id, report_id, gone, now])
             removed = int(cursor.rowcount)
         return added, removed
     if new:
@@ -153,5 +167,8 @@ def reconcile_members(
         cursor.executemany(
             "DELETE FROM memberships WHERE customer_id = ? AND report_id = ? AND crm_id = ?",
             [(customer_id, report_id, crm_id) for crm_id in gone],
+        )
+        cursor.executemany(
+            _SQLITE_LOG_REMOVALS, [(customer_id, report_id, crm_id, now) for crm_id in gone]
         )
     return added, len(gone)

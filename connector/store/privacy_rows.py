@@ -2,7 +2,8 @@
 
 Everything here runs inside the customer's partition (`TenantStoreBase.session()`). A
 forget finds the subject's rows, deletes them, records the suppression hashes and the audit
-event in one transaction, so a subject is never half forgotten; that transaction holds the
+event in one transaction, so a subject is never half forgotten (their memberships are logged
+as removals, crm id only, for the read API's change feed); that transaction holds the
 customer's people lock (`subjects_lock`), so no page of a running sync writes in between.
 The store never sees a forgotten identifier in plain text: callers pass keyed hashes.
 """
@@ -30,6 +31,7 @@ from connector.store.models import (
     SyncRun,
     TenantRow,
 )
+from connector.store.removals import RemovalsMixin, log_removals
 from connector.store.subjects_lock import lock_subjects
 
 #: The tables holding rows about one prospect, and the column naming the prospect's CRM id.
@@ -169,6 +171,11 @@ class PrivacyMixin(TenantStoreBase):
             plan = plan_for(self._contact_rows(session))
             # who they are, read before their rows go: their text is redacted elsewhere
             people = self._identities(session, plan.crm_ids) if plan.redactor else []
+            for batch in _chunks(sorted(set(plan.crm_ids))):
+                # the change feed reports them as removed from their lists (crm id only)
+                log_removals(
+                    session, self.customer_id, "forgotten", col(Membership.crm_id).in_(batch)
+                )
             for model, column in FORGET_TABLES.items():
                 for batch in _chunks(sorted(set(plan.crm_ids))):
                     result = session.execute(
@@ -243,11 +250,21 @@ class PrivacyMixin(TenantStoreBase):
 
     # retention ------------------------------------------------------------------------
 
-    def delete_activities_before(self, cutoff: datetime, audit: AuditEvent | None = None) -> int:
-        """Delete activities that occurred before `cutoff` (and add `audit`); returns how many."""
+    def delete_activities_before(
+        self,
+        cutoff: datetime,
+        audit: AuditEvent | None = None,
+        removals_before: datetime | None = None,
+    ) -> int:
+        """Delete activities that occurred before `cutoff` (and add `audit`); returns how many.
+
+        With `removals_before`, the removal log's entries older than it go in the same
+        transaction (`removals`)."""
         with self.session() as session:
             result = session.execute(delete(Activity).where(col(Activity.occurred_at) < cutoff))
             count = int(getattr(result, "rowcount", 0) or 0)
+            if removals_before is not None:
+                RemovalsMixin._delete_removals_before(session, removals_before)
             if audit is not None:
                 session.add(audit)
             return count

@@ -33,6 +33,7 @@ from connector.store.models import (
     SyncRun,
     utcnow,
 )
+from connector.store.removals import log_removals
 from connector.store.rowhash import customer_hash_key, row_hash
 from connector.store.subjects_lock import lock_subjects
 
@@ -217,7 +218,8 @@ class PullRowsMixin(TenantStoreBase):
             return list(session.exec(stmt))
 
     def retire_call_lists(self, keep: set[str], fence: int | None = None) -> list[str]:
-        """Retire active call lists whose report left the folder; drop their memberships."""
+        """Retire active call lists whose report left the folder; drop their memberships
+        (logged as removed, for the change feed)."""
         retired: list[str] = []
         with self.session(fence) as session:
             for call_list in session.exec(select(CallList).where(CallList.active == True)):  # noqa: E712
@@ -227,9 +229,9 @@ class PullRowsMixin(TenantStoreBase):
                 call_list.retired_at = utcnow()
                 call_list.row_count = 0
                 session.add(call_list)
-                session.execute(
-                    delete(Membership).where(col(Membership.report_id) == call_list.report_id)
-                )
+                in_list = col(Membership.report_id) == call_list.report_id
+                log_removals(session, self.customer_id, "list_retired", in_list)
+                session.execute(delete(Membership).where(in_list))
                 retired.append(call_list.developer_name)
         return retired
 

@@ -9,6 +9,7 @@ from connector.store.data_keys import DataKeysMixin
 from connector.store.privacy_rows import PrivacyMixin
 from connector.store.pull_rows import PullRowsMixin
 from connector.store.read_rows import ReadRowsMixin
+from connector.store.removals import RemovalsMixin
 from connector.store.resync import ResyncMixin
 
 
@@ -19,6 +20,7 @@ class TenantStore(
     ActivitiesMixin,
     ResyncMixin,
     ReadRowsMixin,
+    RemovalsMixin,
     ConnectLinksMixin,
     DataKeysMixin,
 ):
