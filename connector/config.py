@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -100,3 +100,11 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """The process-wide settings, read once."""
     return Settings()
+
+
+def settings_problems(exc: ValidationError, prefix: str = "CONNECTOR_") -> str:
+    """What is wrong with settings read from the environment, one clause per variable."""
+    return "; ".join(
+        f"{prefix}{str(error['loc'][0]).upper()} {error['msg'].removeprefix('Value error, ')}"
+        for error in exc.errors()
+    )

@@ -55,12 +55,14 @@ def scheduler_run(
     if executor not in EXECUTORS:
         raise typer.BadParameter(f"choose one of {', '.join(EXECUTORS)}", param_hint="--executor")
     metrics = _start_metrics(metrics_host, metrics_port)
+    from connector.privacy.settings import load_privacy_settings
     from connector.schedule.executor import InlineExecutor
     from connector.schedule.runner import run_loop
     from connector.schedule.settings import get_schedule_settings
 
     settings = settings_now()
     schedule = get_schedule_settings()
+    load_privacy_settings()  # retention's settings: refuse a bad value before the first pass
     engine = open_engine(settings)
     runner: Executor
     if executor == "celery":

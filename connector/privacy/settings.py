@@ -5,14 +5,22 @@ Kept apart from the shared settings so this package owns its knobs:
     CONNECTOR_SUPPRESSION_KEY            HMAC key(s) for the suppression list (see suppression.py)
     CONNECTOR_ACTIVITY_RETENTION_DAYS    age after which activity metadata is deleted (365)
     CONNECTOR_RETENTION_EVERY_HOURS      how often the scheduler applies retention (24)
+    CONNECTOR_CHANGE_LOG_DAYS            days the change feed's removal log is kept (30); an
+                                         older `since` cursor gets 410 (reread the list)
+
+`load_privacy_settings` reads them with a ConfigError naming each bad variable; `serve` and
+`scheduler run` call it at start-up.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connector.config import settings_problems
+from connector.errors import ConfigError
 
 #: The longest an offboarding erasure may wait after it was requested.
 MAX_ERASURE_DELAY = timedelta(days=10)
@@ -40,6 +48,19 @@ class PrivacySettings(BaseSettings):
         default=24, ge=1, description="Hours between the scheduler's retention runs."
     )
 
+    change_log_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days the read API's change feed remembers removed members; a `since` "
+        "cursor older than that is refused (410) and the list must be read again.",
+    )
+
+    @property
+    def change_log(self) -> timedelta:
+        """How long removals stay in the change feed's log."""
+        return timedelta(days=self.change_log_days)
+
     @property
     def retention_every(self) -> timedelta:
         """How often the scheduler applies retention to each customer."""
@@ -49,3 +70,11 @@ class PrivacySettings(BaseSettings):
     def activity_retention(self) -> timedelta:
         """The retention age of activity metadata."""
         return timedelta(days=self.activity_retention_days)
+
+
+def load_privacy_settings() -> PrivacySettings:
+    """The privacy settings from the environment; ConfigError naming each bad variable."""
+    try:
+        return PrivacySettings()
+    except ValidationError as exc:
+        raise ConfigError(f"invalid privacy settings: {settings_problems(exc)}") from None

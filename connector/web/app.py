@@ -20,6 +20,7 @@ from sqlalchemy.engine import Engine
 from connector.config import Settings, get_settings
 from connector.ops.fleet import load_figures
 from connector.ops.metrics import CustomerFigures, FleetCollector
+from connector.privacy.settings import load_privacy_settings
 from connector.store.engine import open_engine
 from connector.web import activities, connect, docs, fleet, hooks, problems, read_api, status
 from connector.web.access_log import AccessLog
@@ -56,6 +57,8 @@ def create_app(
     app.state.engine = engine
     app.state.settings = settings or get_settings()
     app.state.web_settings = web_settings
+    # how far back the read API's change feed reaches (ConfigError at start-up when invalid)
+    app.state.change_log = load_privacy_settings().change_log
     app.state.metrics = Metrics(fleet_collector(engine, app.state.settings))
     problems.install(app)
     if web_settings.docs:

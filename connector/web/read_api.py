@@ -3,13 +3,16 @@
 - `GET /api/customers/{customer}/call-lists`
 - `GET /api/customers/{customer}/call-lists/{call_list}/prospects` pages members in CRM-id
   order (`cursor`); the last page hands out a change cursor, and `?since=<it>` then returns
-  only members written or added after it, so the platform follows changes without rereading.
+  only members written or added after it, and members that left the list or were forgotten
+  (`{"crm_id": ..., "removed": true}`), so the platform follows changes without rereading.
+  Removals are remembered for `CONNECTOR_CHANGE_LOG_DAYS`; an older cursor gets 410.
 - `GET /api/customers/{customer}/prospects/{crm_id}`
 
 Every route needs the `prospects:read` scope (`web.access`); a call-handler token bound to a
-call list sees that list only. Reads go through `TenantStore`. A prospect carries its CRM id
-and exactly the fields the customer's field map names, nothing else; a forgotten person's row
-is deleted, so they never appear. Without a readable field map nothing is served (503).
+call list sees that list only, and that list's removals. Reads go through `TenantStore`. A
+prospect carries its CRM id and exactly the fields the customer's field map names, nothing
+else; a forgotten person's row is deleted, so they never appear but as a removal (CRM id only)
+in a change feed. Without a readable field map nothing is served (503).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
@@ -29,7 +32,7 @@ from connector.fieldmap import load_field_map
 from connector.privacy.field_crypto import FieldCipher
 from connector.privacy.keys import customer_cipher
 from connector.store.models import CallList, Prospect, utcnow
-from connector.store.read_rows import ChangePosition
+from connector.store.read_rows import Change, ChangePosition
 from connector.store.tenant import TenantStore
 from connector.web.access import Principal, require
 from connector.web.cursors import (
@@ -54,6 +57,7 @@ _EXAMPLE_PROSPECT: dict[str, JsonValue] = {
     "email": "ada@example.com",
     "phone": "+14155550100",
 }
+_EXAMPLE_REMOVAL: dict[str, JsonValue] = {"crm_id": "003000000000002AAA", "removed": True}
 
 
 class CallListOut(BaseModel):
@@ -96,12 +100,25 @@ class ProspectOut(BaseModel):
     model_config = ConfigDict(extra="allow", json_schema_extra={"example": _EXAMPLE_PROSPECT})
 
 
+class RemovalOut(BaseModel):
+    """In a change feed: the member left the call list, or was forgotten. Delete your copy."""
+
+    crm_id: str
+    removed: Literal[True] = Field(description="Always true: the member is no longer listed.")
+    model_config = ConfigDict(json_schema_extra={"example": _EXAMPLE_REMOVAL})
+
+
 class ProspectPage(BaseModel):
-    """One page of a call list's members, or of its changes (`?since=`)."""
+    """One page of a call list's members, or of its changes (`?since=`).
+
+    In a change feed an item is either a member as it is now or, when the member left the list
+    or was forgotten, a removal (`{"crm_id": ..., "removed": true}`); a member removed and added
+    again comes as its latest state, once.
+    """
 
     customer: str
     call_list: str
-    items: list[ProspectOut]
+    items: list[ProspectOut | RemovalOut]
     next_cursor: str | None = Field(
         description="Pass as `cursor` for the next page; null on the last page of a full read "
         "and in a change feed."
@@ -116,10 +133,10 @@ class ProspectPage(BaseModel):
             "example": {
                 "customer": "acme",
                 "call_list": "00O000000000001AAA",
-                "items": [_EXAMPLE_PROSPECT],
-                "next_cursor": "p1.eyJhIjoiMDAzMDAwMDAwMDAwMDAxQUFBIn0",
-                "since": None,
-                "more": True,
+                "items": [_EXAMPLE_PROSPECT, _EXAMPLE_REMOVAL],
+                "next_cursor": None,
+                "since": "c1.eyJ0IjoiMjAyNi0xMi0wM1QwOToxNTowMCswMDowMCIsImlkIjoiIn0",
+                "more": False,
             }
         }
     )
@@ -185,6 +202,13 @@ async def list_call_lists(
     "/api/customers/{customer}/call-lists/{call_list}/prospects",
     summary="A call list's prospects, paged; or what changed since a change cursor",
     response_model=ProspectPage,
+    responses={
+        410: {
+            "description": "The `since` cursor is older than the change log "
+            "(`CONNECTOR_CHANGE_LOG_DAYS`): removals after it may be gone. Reread the list "
+            "from the start (no `cursor`, no `since`)."
+        }
+    },
 )
 async def list_prospects(
     customer: str,
@@ -202,8 +226,11 @@ async def list_prospects(
     A full read: call without `cursor`, then with each page's `next_cursor` until it is null;
     the last page's `since` is where to follow changes from (it dates from the start of the
     read, so nothing written meanwhile is missed; a member may come twice). Following: call
-    with `since`, keep the response's `since` for the next call. Members that leave the list
-    or are forgotten are not reported by the change feed; a periodic full read finds them.
+    with `since`, keep the response's `since` for the next call. Members that left the list
+    or were forgotten come as `{"crm_id": ..., "removed": true}`, in the same order as the
+    changes. Removals are kept for `CONNECTOR_CHANGE_LOG_DAYS` (default 30): a `since` older
+    than that answers 410, and the list must be read again from the start. A cursor that
+    stays idle is renewed (a later `since`) before it would grow that old.
     """
     if cursor is not None and since is not None:
         raise Problem(400, "give either cursor or since, not both")
@@ -215,7 +242,8 @@ async def list_prospects(
     fields = await run_in_threadpool(mapped_fields, settings.field_maps_dir, customer)
     horizon = utcnow() - timedelta(seconds=settings.change_feed_lag)
     if since is not None:
-        body = await _change_page(store, call_list, since, horizon, limit, fields)
+        change_log: timedelta = request.app.state.change_log
+        body = await _change_page(store, call_list, since, horizon, limit, fields, change_log)
     else:
         body = await _member_page(store, call_list, cursor, horizon, limit, fields)
     return JSONResponse({"customer": customer, "call_list": call_list, **body})
@@ -254,24 +282,41 @@ async def _change_page(
     horizon: datetime,
     limit: int,
     fields: tuple[str, ...],
+    change_log: timedelta,
 ) -> dict[str, Any]:
     try:
         position = decode_change(since)
     except ValueError as exc:
         raise Problem(400, f"since: {exc}") from None
-    rows = await run_in_threadpool(store.change_page, call_list, position, horizon, limit + 1)
+    if position.at < utcnow() - change_log:
+        raise Problem(
+            410,
+            f"this change cursor is older than the change log ({change_log.days} days), so "
+            "removals after it may be gone: reread the list from the start (no cursor, no "
+            "since) and follow changes from the new since",
+        )
+    changes = await run_in_threadpool(store.change_page, call_list, position, horizon, limit + 1)
     cipher = await run_in_threadpool(customer_cipher, store)
-    more = len(rows) > limit
-    rows = rows[:limit]
-    if rows:
-        last, at = rows[-1]
-        position = ChangePosition(at, last.crm_id)
+    more = len(changes) > limit
+    changes = changes[:limit]
+    if changes:
+        position = changes[-1].position
+    elif horizon - position.at > change_log / 2:
+        # nothing changed up to the horizon: renew an idle cursor before it grows stale
+        position = ChangePosition(horizon, "")
     return {
-        "items": [prospect_json(p, fields, cipher) for p, _ in rows],
+        "items": [change_json(c, fields, cipher) for c in changes],
         "next_cursor": None,
         "since": encode_change(position),
         "more": more,
     }
+
+
+def change_json(change: Change, fields: tuple[str, ...], cipher: FieldCipher) -> dict[str, Any]:
+    """A change feed item: the member as it is now, or its removal (CRM id only)."""
+    if change.prospect is None:
+        return {"crm_id": change.crm_id, "removed": True}
+    return prospect_json(change.prospect, fields, cipher)
 
 
 @router.get(

@@ -21,6 +21,7 @@ from limits import RateLimitItem, parse_many
 from pydantic import BeforeValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from connector.config import settings_problems
 from connector.errors import ConfigError
 
 MIN_SECRET_LENGTH = 32
@@ -134,8 +135,4 @@ def load_web_settings() -> WebSettings:
     try:
         return WebSettings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"CONNECTOR_{str(error['loc'][0]).upper()} {error['msg'].removeprefix('Value error, ')}"
-            for error in exc.errors()
-        )
-        raise ConfigError(f"invalid web settings: {problems}") from None
+        raise ConfigError(f"invalid web settings: {settings_problems(exc)}") from None
