@@ -24,6 +24,7 @@ from connector.store.models import (
     ConnectLink,
     Customer,
     Lease,
+    MemberRemoval,
     Membership,
     Prospect,
     RejectedRow,
@@ -85,6 +86,13 @@ def seed_customer(
         AuditEvent(customer_id=customer, event_id=f"ev{customer}", actor="test", action="seed"),
         Suppression(customer_id=customer, subject_hash="0" * 64, kind="email"),
         Lease(customer_id=customer, holder="w1", token=1),
+        MemberRemoval(
+            customer_id=customer,
+            report_id=REPORT_ID,
+            crm_id="003000000000099AAA",
+            removed_at=NOW,
+            reason="left",
+        ),
         ResyncRequest(customer_id=customer, request_id=f"rq{customer}", source="webhook"),
         ScheduleState(customer_id=customer),
         ConnectLink(

@@ -41,7 +41,7 @@ def test_the_scheduler_applies_retention_once_per_interval(
     assert store.count(Activity) == 3
     (event,) = retention_events(store)
     assert event.actor == "scheduler"
-    assert json.loads(event.detail or "{}") == {"older_than_days": 365}
+    assert json.loads(event.detail or "{}") == {"older_than_days": 365, "change_log_days": 30}
 
     run_pass(sqlite_engine, settings(tmp_path), NoJobs(), NOW + timedelta(hours=23))  # type: ignore[arg-type]
     assert len(retention_events(store)) == 1  # not due again yet

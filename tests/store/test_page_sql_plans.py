@@ -6,6 +6,8 @@ the customer's whole call list at every page makes a pull quadratic in the repor
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -47,6 +49,8 @@ def test_a_pages_range_read_and_removal_use_indexes_whatever_the_statistics(
     read = plan_of(postgres_engine, sql, ["acme", REPORT, *bounds])
     assert "ix_memberships_id_order" in read, read
     removal = plan_of(
-        postgres_engine, page_sql._POSTGRES_REMOVE_MEMBERS, ["acme", REPORT, ids(20001, 20010)]
+        postgres_engine,
+        page_sql._POSTGRES_REMOVE_MEMBERS,
+        ["acme", REPORT, ids(20001, 20010), datetime.now(UTC)],
     )
     assert "Seq Scan" not in read + removal, read + removal
