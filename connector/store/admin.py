@@ -116,8 +116,12 @@ class AdminStore:
                 result = conn.execute(delete(table).where(table.c.customer_id == customer_id))
                 deleted[table.name] = int(result.rowcount or 0)
             tokens = AccessToken.__table__  # type: ignore[attr-defined]
-            result = conn.execute(delete(tokens).where(tokens.c.customer_id == customer_id))
-            deleted[tokens.name] = int(result.rowcount or 0)
+            if conn.dialect.name == "postgresql":  # the bound customer's, through the function
+                [(count,)] = admin_rows(conn, "connector_token_erase")
+                deleted[tokens.name] = int(count)
+            else:
+                result = conn.execute(delete(tokens).where(tokens.c.customer_id == customer_id))
+                deleted[tokens.name] = int(result.rowcount or 0)
             conn.execute(
                 Erasure.__table__.update()  # type: ignore[attr-defined]
                 .where(Erasure.__table__.c.customer_id == customer_id)  # type: ignore[attr-defined]

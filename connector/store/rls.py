@@ -177,7 +177,8 @@ def admin_rows(conn: Connection, function: str, **params: Any) -> list[Row[Any]]
     return list(conn.execute(text(f"SELECT * FROM {function}({arguments})"), params))  # noqa: S608
 
 
-#: The only cross-customer reads the application role may make (migrations 0002, 0010, 0013).
+#: The only cross-customer reads the application role may make (migrations 0002, 0010, 0013),
+#: and its only way to the access tokens (0014: it has no privilege on that table).
 ADMIN_FUNCTIONS = (
     "connector_customer_ids",
     "connector_connected_customer_ids",
@@ -187,4 +188,8 @@ ADMIN_FUNCTIONS = (
     "connector_ops_customers",
     "connector_ops_runs",
     "connector_ops_run_counts",
+    "connector_tokens",
+    "connector_token_issue",
+    "connector_token_revoke",
+    "connector_token_erase",
 )

@@ -5,6 +5,12 @@ secret is 32 random bytes. Only the SHA-256 of the whole token is stored, so the
 holds a usable credential; the plaintext is shown once, when the token is issued. A plain
 digest is enough here (no salt, no key): the secret is random, not a password.
 
+On PostgreSQL the application's login has no privilege on `access_tokens`: every read and
+write goes through the store's `SECURITY DEFINER` token functions (migration 0014, listed in
+`rls.ADMIN_FUNCTIONS`), so it can look a token up only by the hash of a secret it holds, and a
+listing never carries the hashes. SQLite, a single-user file, uses the table directly; both
+answer through the same `TokenStore` methods.
+
 Errors: `ConfigError` for a bad role, name, lifetime or call list; `PartitionViolation` for an
 invalid customer id; `StoreError` when the database fails.
 """
@@ -18,12 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, select, update
+from sqlmodel import Session, col, select, update
 
 from connector.errors import ConfigError
 from connector.store.admin import as_utc
 from connector.store.base import check_customer_id, transaction
 from connector.store.models import AccessToken, utcnow
+from connector.store.rls import admin_rows
 
 #: The roles a token may carry; what each may touch is decided in `connector.web.access`.
 ROLES: tuple[str, ...] = ("operator", "platform", "call-handler")
@@ -32,6 +39,20 @@ MAX_TTL = timedelta(days=90)
 PREFIX = "cnt_"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$")
 _REPORT_ID = re.compile(r"^[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?$")
+
+
+#: The columns `connector_token_issue` takes (as `p_<column>`).
+_ISSUED = (
+    "token_id",
+    "token_hash",
+    "name",
+    "role",
+    "customer_id",
+    "call_list",
+    "created_at",
+    "created_by",
+    "expires_at",
+)
 
 
 def hash_token(token: str) -> str:
@@ -67,6 +88,12 @@ class IssuedToken:
 def is_live(token: AccessToken, now: datetime) -> bool:
     """True while the token is neither revoked nor expired."""
     return token.revoked_at is None and as_utc(token.expires_at) > as_utc(now)
+
+
+def _token_rows(session: Session, **params: str | None) -> list[AccessToken]:
+    """Tokens as `connector_tokens` returns them (PostgreSQL)."""
+    rows = admin_rows(session.connection(), "connector_tokens", **params)
+    return [AccessToken(**row._mapping) for row in rows]
 
 
 class TokenStore:
@@ -110,10 +137,17 @@ class TokenStore:
             expires_at=now + ttl,
         )
         with transaction(self.engine, "the access tokens") as session:
-            same_name = session.exec(select(AccessToken).where(AccessToken.name == name))
-            if any(is_live(other, now) for other in same_name):
+            if self._postgres:
+                values = {f"p_{k}": v for k, v in record.model_dump().items() if k in _ISSUED}
+                [row] = admin_rows(session.connection(), "connector_token_issue", **values)
+                issued = bool(row[0])
+            else:
+                same_name = session.exec(select(AccessToken).where(AccessToken.name == name))
+                issued = not any(is_live(other, now) for other in same_name)
+                if issued:
+                    session.add(record)
+            if not issued:
                 raise ConfigError(f"a live token is already named {name!r}; revoke it first")
-            session.add(record)
         return IssuedToken(plaintext, record)
 
     def find(self, plaintext: str) -> AccessToken | None:
@@ -122,20 +156,39 @@ class TokenStore:
             return None
         digest = hash_token(plaintext)
         with transaction(self.engine, "the access tokens") as session:
+            if self._postgres:
+                found = _token_rows(session, digest=digest)
+                return found[0] if found else None
             return session.exec(select(AccessToken).where(AccessToken.token_hash == digest)).first()
 
     def list(self, customer_id: str | None = None) -> list[AccessToken]:
-        """Every token (of one customer, if given), newest first."""
+        """Every token (of one customer, if given), newest first; on PostgreSQL without
+        their hashes (`token_hash` empty)."""
+        if customer_id is not None:
+            customer_id = check_customer_id(customer_id)
         with transaction(self.engine, "the access tokens") as session:
-            stmt = select(AccessToken).order_by(col(AccessToken.created_at).desc())
+            if self._postgres:
+                return _token_rows(session, customer=customer_id)
+            stmt = select(AccessToken).order_by(
+                col(AccessToken.created_at).desc(), col(AccessToken.token_id)
+            )
             if customer_id is not None:
-                stmt = stmt.where(AccessToken.customer_id == check_customer_id(customer_id))
+                stmt = stmt.where(AccessToken.customer_id == customer_id)
             return list(session.exec(stmt))
 
     def revoke(self, name_or_id: str, *, revoked_by: str, now: datetime | None = None) -> int:
         """Revoke the live tokens named `name_or_id` (or with that id); returns how many."""
         now = now or utcnow()
         with transaction(self.engine, "the access tokens") as session:
+            if self._postgres:
+                [row] = admin_rows(
+                    session.connection(),
+                    "connector_token_revoke",
+                    p_name_or_id=name_or_id,
+                    p_revoked_by=revoked_by,
+                    p_at=now,
+                )
+                return int(row[0])
             result = session.execute(
                 update(AccessToken)
                 .where(
@@ -146,3 +199,7 @@ class TokenStore:
                 .values(revoked_at=now, revoked_by=revoked_by)
             )
             return int(getattr(result, "rowcount", 0) or 0)
+
+    @property
+    def _postgres(self) -> bool:
+        return self.engine.dialect.name == "postgresql"

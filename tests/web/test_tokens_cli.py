@@ -1,9 +1,11 @@
-"""`connector tokens issue | list | revoke`."""
+"""`connector tokens issue | list | revoke`, on SQLite and on PostgreSQL (where the application
+role reaches the tokens only through the store's functions)."""
 
 from __future__ import annotations
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from connector.cli import app
@@ -13,12 +15,20 @@ from connector.web import create_app
 from tests.web.conftest import connect_customer
 
 
-@pytest.fixture(autouse=True)
-def known_customer() -> None:
+@pytest.fixture(autouse=True, params=["sqlite", "postgres"])
+def known_customer(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
     """The store the CLI opens, with the customer the tokens are issued for."""
-    engine = make_engine(get_settings().resolved_database_url())
-    migrate(engine)
-    connect_customer(engine, "acme")
+    if request.param == "postgres":
+        request.getfixturevalue("postgres").export(monkeypatch)
+    else:
+        migrate(store_engine())
+    connect_customer(store_engine(), "acme")
+
+
+def store_engine() -> Engine:
+    """The store the CLI opens, as the application opens it."""
+    settings = get_settings()
+    return make_engine(settings.resolved_database_url(), tenant_key=settings.tenant_key)
 
 
 def run(*args: str) -> tuple[int, str]:
@@ -38,7 +48,7 @@ def test_issue_prints_the_token_once_and_list_never_shows_it() -> None:
     assert code == 0
     assert "alice" in listing and "call-handler" in listing and "live" in listing
     assert token not in listing
-    engine = make_engine(get_settings().resolved_database_url())
+    engine = store_engine()
     (event,) = [e for e in TenantStore(engine, "acme").audit_events() if e.action == "token_issue"]
     assert token not in (event.detail or "")
 
@@ -48,7 +58,7 @@ def test_an_issued_token_opens_the_web_api_until_revoked() -> None:
                        "--name", "ops")  # fmt: skip
     assert code == 0, output
     token = output.strip().splitlines()[-1]
-    engine = make_engine(get_settings().resolved_database_url())
+    engine = store_engine()
     connect_customer(engine, "acme")
     client = TestClient(create_app(engine))
     headers = {"Authorization": f"Bearer {token}"}
