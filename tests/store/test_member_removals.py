@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -15,32 +14,19 @@ from connector.privacy.retention import run_due_retention
 from connector.privacy.subjects import parse_subject
 from connector.store import TenantStore
 from connector.store.models import MemberRemoval, utcnow
-from connector.store.pull_rows import ReportListing
+from connector.store.pull_rows import PageOutcome, ReportListing
 from connector.store.rls import enter_tenant
 from tests.helpers.key_ring import key_ring  # noqa: F401  (autouse)
+from tests.helpers.pages import page_id as cid
+from tests.helpers.pages import pull_page
 
 REPORT = "00O000000000001AAA"
 OTHER = "00O000000000002AAA"
 FOLDER = "00l000000000001AAA"
 
 
-def cid(n: int) -> str:
-    return f"003{n:012d}AAA"
-
-
-def pull(store: TenantStore, ids: list[int], report_id: str = REPORT) -> Any:
-    """One complete page of `report_id` holding exactly the people `ids`."""
-    mapped = [(cid(n), {"last_name": f"Last{n}", "email": f"p{n}@example.com"}) for n in ids]
-    return store.save_page(
-        run_id="run1",
-        report_id=report_id,
-        after=None,
-        cursor=None,
-        done=True,
-        rows_read=len(mapped),
-        mapped=mapped,
-        rejects=[],
-    )
+def pull(store: TenantStore, ids: list[int], report_id: str = REPORT) -> PageOutcome:
+    return pull_page(store, report_id, ids)
 
 
 def logged(store: TenantStore, report_id: str | None = REPORT) -> list[tuple[str, str]]:

@@ -18,35 +18,20 @@ from connector.privacy.forget import forget_subject
 from connector.privacy.subjects import parse_subject
 from connector.store import TenantStore
 from connector.store.models import Membership, Prospect, utcnow
+from connector.store.pull_rows import PageOutcome
 from connector.store.read_rows import ChangePosition
 from connector.store.tokens import TokenStore
 from connector.web import create_app
 from connector.web.cursors import decode_change, encode_change
 from connector.web.settings import WebSettings
 from tests.helpers.key_ring import key_ring  # noqa: F401  (autouse)
+from tests.helpers.pages import page_id as cid
+from tests.helpers.pages import pull_page
 from tests.web.read_api_builders import LIST_1, LIST_2, seed_lists, write_field_maps
 
 
-def cid(n: int) -> str:
-    return f"003{n:012d}AAA"
-
-
-def pull(store: TenantStore, ids: list[int], report_id: str = LIST_1) -> None:
-    """One complete page of `report_id` holding exactly the people `ids` (as a sync saves it)."""
-    mapped = [
-        (cid(n), {"first_name": f"First{n}", "last_name": f"Last{n}", "email": f"p{n}@example.com"})
-        for n in ids
-    ]
-    store.save_page(
-        run_id="run1",
-        report_id=report_id,
-        after=None,
-        cursor=None,
-        done=True,
-        rows_read=len(mapped),
-        mapped=mapped,
-        rejects=[],
-    )
+def pull(store: TenantStore, ids: list[int], report_id: str = LIST_1) -> PageOutcome:
+    return pull_page(store, report_id, ids)
 
 
 @pytest.fixture
