@@ -379,7 +379,8 @@ def retention_run(
     ),
     progress: bool = _PROGRESS,
 ) -> None:
-    """Delete activity metadata older than CONNECTOR_ACTIVITY_RETENTION_DAYS (365)."""
+    """Delete activity metadata older than CONNECTOR_ACTIVITY_RETENTION_DAYS (365), and the
+    change feed's removals older than CONNECTOR_CHANGE_LOG_DAYS (30)."""
     from connector.cli.progress import count_progress
     from connector.privacy.audit import cli_actor
     from connector.privacy.retention import run_retention
