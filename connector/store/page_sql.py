@@ -12,7 +12,8 @@ PostgreSQL gets each write as one statement over the page's columns sent as arra
 (`unnest`, `= ANY`): conflict targets and primary-key lookups, whose plans need no
 statistics (autovacuum may be off) and no temporary table (the application role owns none).
 The members already in the page's id range are read first, through the id-order index with
-or without statistics, so both engines add and remove exactly the difference; SQLite, in
+or without statistics, so both engines add and remove exactly the difference (the removal,
+too, names the range, so it reads only that range whatever a page removes); SQLite, in
 process, runs its writes row by row through `executemany`. Every statement names the
 customer, and on PostgreSQL row-level security holds them to it as well.
 """
@@ -62,9 +63,18 @@ _POSTGRES_ADD_MEMBERS = (
 )
 
 
-_POSTGRES_REMOVE_MEMBERS = (
-    "DELETE FROM memberships WHERE customer_id = %s AND report_id = %s AND crm_id = ANY(%b)"
-)
+def members_removal(after: str | None, last: str) -> tuple[str, list[Any]]:
+    """The PostgreSQL deletion of a call list's members that left the page's range, and its
+    bounds; parameters (customer, report, *bounds, ids). The ids lie in (`after`, `last`]
+    (`last` the largest of them), and saying so lets the id-order index find them: `= ANY`
+    alone is planned as a read of the customer's whole list (through the index without
+    statistics, a sequential scan with them once a page removes a few thousand rows)."""
+    in_range, bounds = _range('crm_id COLLATE "C"', "%s", after, last)
+    sql = (
+        "DELETE FROM memberships "  # noqa: S608
+        f"WHERE customer_id = %s AND report_id = %s{in_range} AND crm_id = ANY(%b)"
+    )
+    return sql, bounds
 
 
 def members_in_range(dialect: str, after: str | None, until: str | None) -> tuple[str, list[Any]]:
@@ -141,7 +151,8 @@ def reconcile_members(
             added = int(cursor.rowcount)
         removed = 0
         if gone:
-            cursor.execute(_POSTGRES_REMOVE_MEMBERS, [customer_id, report_id, gone])
+            sql, bounds = members_removal(after, gone[-1])
+            cursor.execute(sql, [customer_id, report_id, *bounds, gone])
             removed = int(cursor.rowcount)
         return added, removed
     if new:
