@@ -15,10 +15,11 @@ its content is, so the pull's change hash over stored values still detects chang
 
 `seal_row` (the pull, every mapped prospect) derives one digest per row instead of one per
 value, which is most of what sealing costs: D = keyed BLAKE2b (88 bits, a key derived from the
-data key for this purpose only) over an unambiguous encoding (a JSON array: `None` and `""`
-differ, no value runs into the next) of the customer id, the row's id and every column name
-and value of the row, in order. The i-th value of the row is sealed with the nonce D ‖ i (one
-byte; rows of more than 256 values fall back to `seal_cell`). Why no nonce is ever reused for
+data key for this purpose only) over an unambiguous encoding (the `repr` of a tuple of strings
+and `None`s, Python's literal syntax: `None` and `""` differ, no value runs into the next) of
+the customer id, the row's id and every column name and value of the row, in order. The i-th
+value of the row is sealed with the nonce D ‖ i (one byte; rows of more than 256 values fall
+back to `seal_cell`). Why no nonce is ever reused for
 a different plaintext under one key: a data key belongs to one customer; two equal row nonces
 need equal i and equal D; equal D means equal encoded rows (same customer, row id, columns and
 values in the same order, so the i-th column and value are the same, hence the same plaintext
@@ -43,7 +44,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -63,7 +63,6 @@ _ROW_NONCE_LABEL = b"connector/row-nonce/v1"
 #: Bytes of a row's nonce digest; the last nonce byte is the value's place in the row.
 ROW_DIGEST_BYTES = NONCE_BYTES - 1
 _MAX_ROW_VALUES = 256
-_encode_row = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
@@ -166,7 +165,7 @@ class FieldCipher:
         for item in fields.items():
             message.extend(item)
         hasher = self._row_nonce.copy()
-        hasher.update(_encode_row(message).encode("utf-8", "surrogatepass"))
+        hasher.update(repr(tuple(message)).encode("utf-8", "surrogatepass"))
         digest = hasher.digest()
         encrypt, column_data = self._aead.encrypt, self._column_data
         sealed: dict[str, str | None] = {}
