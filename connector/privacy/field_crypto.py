@@ -161,7 +161,7 @@ class FieldCipher:
         the module: one keyed digest per row, the value's place in the row its last byte)."""
         if len(fields) > _MAX_ROW_VALUES:
             return {name: self.seal_cell(name, row_id, value) for name, value in fields.items()}
-        message = [self.customer_id, row_id]
+        message: list[str | None] = [self.customer_id, row_id]
         for item in fields.items():
             message.extend(item)
         hasher = self._row_nonce.copy()
