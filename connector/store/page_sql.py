@@ -13,7 +13,8 @@ PostgreSQL gets each write as one statement over the page's columns sent as arra
 (`unnest`, `= ANY`): conflict targets and primary-key lookups, whose plans need no
 statistics (autovacuum may be off) and no temporary table (the application role owns none).
 The members already in the page's id range are read first, through the id-order index with
-or without statistics, so both engines add and remove exactly the difference; SQLite, in
+or without statistics, so both engines add and remove exactly the difference (the removal,
+too, names the range, so it reads only that range whatever a page removes); SQLite, in
 process, runs its writes row by row through `executemany`. Every statement names the
 customer, and on PostgreSQL row-level security holds them to it as well.
 """
@@ -63,22 +64,32 @@ _POSTGRES_ADD_MEMBERS = (
 )
 
 
-#: Removed members are logged for the change feed in the same statement (their crm id only):
-#: the count is the logged rows, one per deleted member.
-_POSTGRES_REMOVE_MEMBERS = (
-    "WITH gone AS (DELETE FROM memberships "
-    "WHERE customer_id = %s AND report_id = %s AND crm_id = ANY(%b) "
-    "RETURNING customer_id, report_id, crm_id) "
-    "INSERT INTO member_removals (customer_id, report_id, crm_id, removed_at, reason) "
-    "SELECT customer_id, report_id, crm_id, %s, 'left' FROM gone "
-    "ON CONFLICT (customer_id, report_id, crm_id) DO UPDATE "
-    "SET removed_at = excluded.removed_at, reason = excluded.reason"
-)
 _SQLITE_LOG_REMOVALS = (
     "INSERT INTO member_removals (customer_id, report_id, crm_id, removed_at, reason) "
     "VALUES (?, ?, ?, ?, 'left') ON CONFLICT (customer_id, report_id, crm_id) DO UPDATE "
     "SET removed_at = excluded.removed_at, reason = excluded.reason"
 )
+
+
+def members_removal(after: str | None, last: str) -> tuple[str, list[Any]]:
+    """The PostgreSQL deletion of a call list's members that left the page's range, and its
+    bounds; parameters (customer, report, *bounds, ids, removal time). The ids lie in
+    (`after`, `last`] (`last` the largest of them), and saying so lets the id-order index find
+    them: `= ANY` alone is planned as a read of the customer's whole list (through the index
+    without statistics, a sequential scan with them once a page removes a few thousand rows).
+    The removed members are logged for the change feed in the same statement (their crm id
+    only): the count is the logged rows, one per deleted member."""
+    in_range, bounds = _range('crm_id COLLATE "C"', "%s", after, last)
+    sql = (
+        "WITH gone AS (DELETE FROM memberships "  # noqa: S608
+        f"WHERE customer_id = %s AND report_id = %s{in_range} AND crm_id = ANY(%b) "
+        "RETURNING customer_id, report_id, crm_id) "
+        "INSERT INTO member_removals (customer_id, report_id, crm_id, removed_at, reason) "
+        "SELECT customer_id, report_id, crm_id, %s, 'left' FROM gone "
+        "ON CONFLICT (customer_id, report_id, crm_id) DO UPDATE "
+        "SET removed_at = excluded.removed_at, reason = excluded.reason"
+    )
+    return sql, bounds
 
 
 def members_in_range(dialect: str, after: str | None, until: str | None) -> tuple[str, list[Any]]:
@@ -155,7 +166,8 @@ def reconcile_members(
             added = int(cursor.rowcount)
         removed = 0
         if gone:
-            cursor.execute(_POSTGRES_REMOVE_MEMBERS, [customer_id, report_id, gone, now])
+            sql, bounds = members_removal(after, gone[-1])
+            cursor.execute(sql, [customer_id, report_id, *bounds, gone, now])
             removed = int(cursor.rowcount)
         return added, removed
     if new:

@@ -26,7 +26,8 @@ from connector.errors import (
     FieldMapError,
     LeaseLost,
 )
-from connector.fieldmap import FieldMap, Reject, apply_map, check_against_report, requested_columns
+from connector.fieldmap import FieldMap, Reject, check_against_report, requested_columns
+from connector.fieldmap.apply import compile_map
 from connector.logs import bind
 from connector.privacy.keys import RowSealer, change_hash_key, row_sealer
 from connector.redaction import scrub_contacts
@@ -289,8 +290,9 @@ def _save_page(
     rejects: list[tuple[str, str]] = []
     suppressed = 0
     first_row = rows_read - len(page.rows) + 1
+    mapper = compile_map(fm)  # once a page: the field map's attribute costs a row's mapping
     for number, row in enumerate(page.rows, start=first_row):
-        result = apply_map(fm, row)
+        result = mapper(row)
         if isinstance(result, Reject):
             # a row without an id is recorded by its place in the report, one record each
             rejects.append((result.crm_id or f"(no id) #{number}", "; ".join(result.reasons)))
