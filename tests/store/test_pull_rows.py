@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
@@ -209,3 +210,45 @@ def test_given_a_customer_status_then_it_is_stored_with_the_reason(sqlite_engine
 def test_a_report_ref_becomes_a_listing() -> None:
     ref = SimpleNamespace(id=REPORT, name="Calls", developer_name="Calls", folder_id=FOLDER)
     assert as_listing(ref) == ReportListing(REPORT, "Calls", "Calls", FOLDER)
+
+
+def test_given_runs_then_they_are_counted_by_kind_and_status_with_the_latest_finish(
+    store: TenantStore,
+) -> None:
+    assert store.run_counts() == {}
+    assert store.last_finished_at("pull") is None
+    finishes = {}
+    for n, (kind, status) in enumerate(
+        [("pull", "succeeded"), ("pull", "succeeded"), ("pull", "failed"), ("push", "succeeded")]
+    ):
+        run = store.start_run(kind)
+        run.status, run.finished_at = status, datetime(2026, 3, 2, 12, n, tzinfo=UTC)
+        store.save_run(run)
+        finishes[kind, status] = run.finished_at
+    store.start_run("pull")  # still running, not finished
+    other = TenantStore(store.engine, "globex")
+    other.ensure_customer()
+    other.start_run("pull")
+    assert store.run_counts() == {
+        ("pull", "succeeded"): 2,
+        ("pull", "failed"): 1,
+        ("pull", "running"): 1,
+        ("push", "succeeded"): 1,
+    }
+    assert store.last_finished_at("pull") == finishes["pull", "succeeded"]
+    assert store.last_finished_at("pull", "failed") == finishes["pull", "failed"]
+    assert store.last_finished_at("push", "failed") is None
+
+
+def test_given_members_of_two_lists_then_they_are_read_per_list_or_all(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull").run_id
+    page(store, run, [person(1), person(2)])
+    page(store, run, [person(3)], report_id=OTHER)
+    assert sorted((m.report_id, m.crm_id) for m in store.memberships()) == [
+        (REPORT, cid(1)),
+        (REPORT, cid(2)),
+        (OTHER, cid(3)),
+    ]
+    assert [m.crm_id for m in store.memberships(OTHER)] == [cid(3)]
