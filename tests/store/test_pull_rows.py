@@ -355,9 +355,11 @@ def test_given_suppressions_then_the_screen_sees_them_as_stored_and_its_ids_are_
         seen.append(hashes)
         return [cid(2)] if "h-forgotten" in hashes else []
 
-    outcome = page(store, store.start_run("pull").run_id, [person(1), person(2)], screen=screen)
+    # one row of the page was left out before the page came here, one more by the screen
+    mapped = [person(1), person(2)]
+    outcome = page(store, store.start_run("pull").run_id, mapped, screen=screen, suppressed=1)
     assert seen == [frozenset({"h-forgotten"})]
-    assert (outcome.written, outcome.suppressed) == (1, 1)
+    assert (outcome.rows, outcome.written, outcome.suppressed) == (3, 1, 2)
     assert [p.crm_id for p in store.prospects()] == [cid(1)]
 
 
@@ -421,3 +423,16 @@ def test_while_a_page_is_saved_then_a_forget_cannot_take_the_people_lock_but_a_p
 
     page(store, store.start_run("pull").run_id, [person(1)], screen=screen)
     assert probes == [(False, True)]
+
+
+def test_given_pages_of_two_runs_then_each_row_names_the_run_that_last_wrote_it(
+    store: TenantStore,
+) -> None:
+    first = store.start_run("pull").run_id
+    page(store, first, [person(1), person(2)])
+    second = store.start_run("pull").run_id
+    page(store, second, [person(1), person(2, title="CFO"), person(3)])
+    runs = {p.crm_id: p.last_seen_run for p in store.prospects()}
+    assert runs == {cid(1): first, cid(2): second, cid(3): second}  # unchanged: not written
+    added = {m.crm_id: m.last_seen_run for m in store.memberships(REPORT)}
+    assert added == {cid(1): first, cid(2): first, cid(3): second}
