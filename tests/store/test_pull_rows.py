@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from connector.errors import LeaseLost
 from connector.store import TenantStore
@@ -436,3 +437,28 @@ def test_given_pages_of_two_runs_then_each_row_names_the_run_that_last_wrote_it(
     assert runs == {cid(1): first, cid(2): second, cid(3): second}  # unchanged: not written
     added = {m.crm_id: m.last_seen_run for m in store.memberships(REPORT)}
     assert added == {cid(1): first, cid(2): first, cid(3): second}
+    counted = {run_id: store.get_run(run_id) for run_id in (first, second)}
+    assert {run_id: run.rows_read for run_id, run in counted.items() if run} == {
+        first: 2,
+        second: 3,
+    }
+
+
+def test_given_a_page_then_its_times_are_stored_as_the_store_compares_them(
+    store: TenantStore,
+) -> None:
+    # the page writes in plain SQL: its times must match in SQL the values the store reads
+    page(store, store.start_run("pull").run_id, [person(1)])
+    [prospect] = store.prospects()
+    [member] = store.memberships(REPORT)
+    with store.session() as session:
+        found = session.exec(
+            select(Prospect.crm_id).where(
+                Prospect.updated_at == prospect.updated_at,
+                Prospect.first_seen_at == prospect.first_seen_at,
+            )
+        ).all()
+        members = session.exec(
+            select(Membership.crm_id).where(Membership.added_at == member.added_at)
+        ).all()
+    assert (list(found), list(members)) == ([cid(1)], [cid(1)])
