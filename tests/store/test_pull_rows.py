@@ -462,3 +462,17 @@ def test_given_a_page_then_its_times_are_stored_as_the_store_compares_them(
             select(Membership.crm_id).where(Membership.added_at == member.added_at)
         ).all()
     assert (list(found), list(members)) == ([cid(1)], [cid(1)])
+
+
+def test_given_a_run_started_without_a_trigger_then_it_is_a_manual_incremental_one(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull")
+    stored = store.get_run(run.run_id)
+    assert stored is not None
+    assert (stored.kind, stored.trigger, stored.full, stored.status) == (
+        "pull",
+        "manual",
+        False,
+        "running",
+    )
