@@ -314,19 +314,13 @@ def test_given_another_customer_holds_the_same_person_then_our_orphan_still_goes
 def test_given_a_page_then_its_rows_count_the_kept_rejected_and_suppressed_ones(
     store: TenantStore,
 ) -> None:
-    run = store.start_run("pull")
-    outcome = page(
-        store,
-        run.run_id,
-        [person(1), person(2)],
-        rejects=[(cid(3), "no last name")],
-        suppressed=2,
-        rows_read=5,
-    )
+    run_id = store.start_run("pull").run_id
+    kept, refused = [person(1), person(2)], [(cid(3), "no last name")]
+    outcome = page(store, run_id, kept, rejects=refused, suppressed=2, rows_read=5)
     assert (outcome.rows, outcome.written, outcome.rejected, outcome.suppressed) == (5, 2, 1, 2)
-    plain = page(store, run.run_id, [person(4)], after=cid(2), cursor=cid(4), done=False)
+    plain = page(store, run_id, [person(4)], after=cid(2), cursor=cid(4), done=False)
     assert (plain.rows, plain.suppressed) == (1, 0)
-    saved = store.get_run(run.run_id)
+    saved = store.get_run(run_id)
     assert saved is not None
     assert (saved.rows_read, saved.prospects_written, saved.rejected, saved.suppressed) == (
         6,
