@@ -14,7 +14,7 @@ from sqlmodel import select
 from connector.errors import LeaseLost
 from connector.store import TenantStore
 from connector.store.models import Checkpoint, Membership, Prospect, RejectedRow, Suppression
-from connector.store.pull_rows import ReportListing, as_listing
+from connector.store.pull_rows import PageOutcome, ReportListing, as_listing
 from connector.store.subjects_lock import _LOCK_CLASS
 from tests.helpers.stores import owner_of
 
@@ -470,3 +470,24 @@ def test_given_a_run_started_without_a_trigger_then_it_is_a_manual_incremental_o
         False,
         "running",
     )
+
+
+def test_given_a_customer_row_then_ensuring_it_again_keeps_it_as_it_is(
+    store: TenantStore,
+) -> None:
+    store.set_customer_status("paused", "asked by the customer")
+    customer = store.ensure_customer()
+    assert (customer.customer_id, customer.status, customer.status_reason) == (
+        "acme",
+        "paused",
+        "asked by the customer",
+    )
+
+
+def test_a_pages_outcome_adds_each_count_to_the_runs_counters(store: TenantStore) -> None:
+    run = store.start_run("pull")
+    run.rows_read, run.prospects_written = 10, 4
+    PageOutcome(7, 3, 2, 5, 1, 1, 1).count_into(run)
+    assert run.rows_read == 17 and run.prospects_written == 7
+    assert (run.prospects_unchanged, run.memberships_added, run.memberships_removed) == (2, 5, 1)
+    assert (run.rejected, run.suppressed) == (1, 1)
