@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import SQLModel
 
 from connector.config import get_settings
@@ -98,7 +99,7 @@ def _postgres() -> Iterator[PostgresStore]:
         admin = make_engine(POSTGRES_URL).execution_options(isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as exc:
+    except DBAPIError as exc:  # the server's answer, not an import or a bug: those fail
         service_missing(f"PostgreSQL not reachable at {POSTGRES_URL}: {type(exc).__name__}")
     suffix = uuid.uuid4().hex[:10]
     private, app_role = f"connector_test_{suffix}", f"connector_app_{suffix}"
@@ -112,7 +113,7 @@ def _postgres() -> Iterator[PostgresStore]:
     try:
         with admin.connect() as conn:
             conn.execute(text(f"CREATE ROLE {app_role} LOGIN PASSWORD '{password}'"))
-    except Exception as exc:
+    except DBAPIError as exc:
         service_missing(f"cannot create a login role on {POSTGRES_URL}: {type(exc).__name__}")
     owner_url = url.render_as_string(hide_password=False)
     app_url = url.set(username=app_role, password=password).render_as_string(hide_password=False)

@@ -419,7 +419,7 @@ class PullRowsMixin(TenantStoreBase):
             result = session.execute(
                 delete(Prospect).where(~member), execution_options={"synchronize_session": False}
             )
-            return int(getattr(result, "rowcount", 0) or 0)
+            return int(result.rowcount)  # type: ignore[attr-defined]
 
     # reading --------------------------------------------------------------------------
 

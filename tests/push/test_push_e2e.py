@@ -162,6 +162,7 @@ def test_given_the_lease_lost_after_the_last_mark_then_the_run_is_booked_failed_
     assert store.activity_counts() == {"pushed": 3}  # marked while the lease still held
     [run] = [run for run in store.list_runs() if run.kind == "push"]
     assert (run.status, run.error_code, run.activities_pushed) == ("failed", "LeaseLost", 3)
+    assert run.error is not None and "another worker took over" in run.error  # says why
 
 
 def test_given_a_lease_already_taken_over_then_the_push_sends_nothing(

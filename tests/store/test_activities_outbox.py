@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.crm.base import UpsertResult
+from connector.errors import LeaseLost
 from connector.store import TenantStore
 from connector.store.activities import RecordResult
 
@@ -277,3 +278,65 @@ def test_given_ids_in_another_order_than_creation_then_oldest_comes_first(
     for activity_id in ids:
         mark(store, activity_id, refused(activity_id))
     assert [a.activity_id for a in store.failed_activities()] == ids
+
+
+def test_given_a_new_activity_before_a_changed_one_then_both_are_recorded(
+    store: TenantStore,
+) -> None:
+    known, new = activity(1), activity(2)
+    store.record_activities([known])
+    result = store.record_activities([new, {**known, "outcome": "Busy"}])
+    assert result == RecordResult(created=1, updated=1)
+    row = store.get_activity(known["activity_id"])
+    assert row is not None and (row.outcome, row.version) == ("Busy", 2)
+
+
+def test_given_the_lease_moved_on_then_marking_results_is_refused_and_marks_nothing(
+    store: TenantStore,
+) -> None:
+    item = activity()
+    store.record_activities([item])
+    token = store.acquire_lease("worker-a", timedelta(minutes=5))
+    assert token is not None
+    assert store.acquire_lease("worker-b", timedelta(minutes=5), replacing="worker-a") == token + 1
+    sent = store.load_pending([item["activity_id"]])
+    with pytest.raises(LeaseLost):
+        store.mark_push_results(sent, [UpsertResult(item["activity_id"], True, TASK, True)], token)
+    row = store.get_activity(item["activity_id"])
+    assert row is not None and (row.push_status, row.attempts, row.crm_task_id) == (
+        "pending",
+        0,
+        None,
+    )
+
+
+@pytest.mark.postgres
+def test_given_a_push_marks_the_row_while_it_is_recorded_then_the_change_is_requeued(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, pusher = TenantStore(postgres_engine, "acme"), TenantStore(postgres_engine, "acme")
+    item = activity()
+    store.record_activities([item])
+    read = store._load
+    pushed: list[str] = []
+
+    def read_then_pushed(session: Any, activity_ids: Any) -> Any:
+        rows = read(session, activity_ids)
+        if not pushed:  # another worker's push commits between this read and the write
+            sent = pusher.load_pending([item["activity_id"]])
+            pusher.mark_push_results(sent, [UpsertResult(item["activity_id"], True, TASK, True)])
+            pushed.append(item["activity_id"])
+        return rows
+
+    monkeypatch.setattr(store, "_load", read_then_pushed)
+    result = store.record_activities([{**item, "outcome": "Voicemail"}])
+    # the pushed Task holds the old content: the new one must go out again, with a new budget
+    assert result == RecordResult(requeued=1)
+    row = store.get_activity(item["activity_id"])
+    assert row is not None
+    assert (row.push_status, row.attempts, row.outcome, row.crm_task_id) == (
+        "pending",
+        0,
+        "Voicemail",
+        TASK,
+    )

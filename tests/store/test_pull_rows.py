@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from connector.errors import LeaseLost
 from connector.store import TenantStore
-from connector.store.models import Checkpoint, Membership, Prospect, RejectedRow
-from connector.store.pull_rows import ReportListing, as_listing
+from connector.store.models import Checkpoint, Membership, Prospect, RejectedRow, Suppression
+from connector.store.pull_rows import PageOutcome, ReportListing, as_listing
+from connector.store.subjects_lock import _LOCK_CLASS
+from tests.helpers.stores import owner_of
 
 REPORT = "00O000000000001AAA"
 OTHER = "00O000000000002AAA"
@@ -26,8 +32,9 @@ def person(n: int, **fields: Any) -> tuple[str, dict[str, str | None]]:
 
 
 @pytest.fixture
-def store(sqlite_engine: Engine) -> TenantStore:
-    store = TenantStore(sqlite_engine, "acme")
+def store(engine: Engine) -> TenantStore:
+    """The page writes differ per engine (plain SQL on each), so these run on both."""
+    store = TenantStore(engine, "acme")
     store.ensure_customer()
     return store
 
@@ -208,3 +215,279 @@ def test_given_a_customer_status_then_it_is_stored_with_the_reason(sqlite_engine
 def test_a_report_ref_becomes_a_listing() -> None:
     ref = SimpleNamespace(id=REPORT, name="Calls", developer_name="Calls", folder_id=FOLDER)
     assert as_listing(ref) == ReportListing(REPORT, "Calls", "Calls", FOLDER)
+
+
+def test_given_runs_then_they_are_counted_by_kind_and_status_with_the_latest_finish(
+    store: TenantStore,
+) -> None:
+    assert store.run_counts() == {}
+    assert store.last_finished_at("pull") is None
+    finishes = {}
+    for n, (kind, status) in enumerate(
+        [("pull", "succeeded"), ("pull", "succeeded"), ("pull", "failed"), ("push", "succeeded")]
+    ):
+        run = store.start_run(kind)
+        run.status, run.finished_at = status, datetime(2026, 3, 2, 12, n, tzinfo=UTC)
+        store.save_run(run)
+        finishes[kind, status] = run.finished_at
+    store.start_run("pull")  # still running, not finished
+    other = TenantStore(store.engine, "globex")
+    other.ensure_customer()
+    other.start_run("pull")
+    assert store.run_counts() == {
+        ("pull", "succeeded"): 2,
+        ("pull", "failed"): 1,
+        ("pull", "running"): 1,
+        ("push", "succeeded"): 1,
+    }
+    assert store.last_finished_at("pull") == finishes["pull", "succeeded"]
+    assert store.last_finished_at("pull", "failed") == finishes["pull", "failed"]
+    assert store.last_finished_at("push", "failed") is None
+
+
+def test_given_members_of_two_lists_then_they_are_read_per_list_or_all(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull").run_id
+    page(store, run, [person(1), person(2)])
+    page(store, run, [person(3)], report_id=OTHER)
+    assert sorted((m.report_id, m.crm_id) for m in store.memberships()) == [
+        (REPORT, cid(1)),
+        (REPORT, cid(2)),
+        (OTHER, cid(3)),
+    ]
+    assert [m.crm_id for m in store.memberships(OTHER)] == [cid(3)]
+
+
+def test_given_several_runs_then_the_newest_comes_first_and_decides_what_is_unfinished(
+    store: TenantStore,
+) -> None:
+    started = [store.start_run("pull") for _ in range(8)]
+    assert [r.run_id for r in store.list_runs()] == [r.run_id for r in reversed(started)]
+    assert [r.run_id for r in store.list_runs(3)] == [r.run_id for r in reversed(started)][:3]
+    for run in started[:-1]:
+        run.status = "stopped"
+        store.save_run(run)
+    started[-1].status = "succeeded"
+    store.save_run(started[-1])
+    # only the latest run counts: the earlier stopped ones are not continued
+    assert store.unfinished_run("pull") is None
+
+
+def test_given_call_lists_then_they_are_listed_by_developer_name(store: TenantStore) -> None:
+    names = ["Calls_West", "Calls_East", "Calls_North", "Calls_South"]
+    store.upsert_call_lists(
+        [ReportListing(f"00O00000000000{n}AAA", name, name, FOLDER) for n, name in enumerate(names)]
+    )
+    assert [c.developer_name for c in store.call_lists()] == sorted(names)
+
+
+def test_given_prospects_saved_out_of_order_then_they_are_read_in_crm_id_order(
+    store: TenantStore,
+) -> None:
+    page(store, store.start_run("pull").run_id, [person(3), person(1), person(2)])
+    assert [p.crm_id for p in store.prospects()] == [cid(1), cid(2), cid(3)]
+    assert [p.crm_id for p in store.prospects(limit=2)] == [cid(1), cid(2)]
+
+
+def test_given_nothing_orphaned_then_no_prospect_is_removed(store: TenantStore) -> None:
+    assert store.remove_orphan_prospects() == 0
+    page(store, store.start_run("pull").run_id, [person(1)])
+    assert store.remove_orphan_prospects() == 0
+    assert store.count(Prospect) == 1
+
+
+def test_given_another_customer_holds_the_same_person_then_our_orphan_still_goes(
+    store: TenantStore,
+) -> None:
+    other = TenantStore(store.engine, "globex")
+    other.ensure_customer()
+    page(other, other.start_run("pull").run_id, [person(1)])
+    run = store.start_run("pull").run_id
+    page(store, run, [person(1)])
+    page(store, run, [], after=None, cursor=None, done=True)  # our list no longer holds them
+    assert store.remove_orphan_prospects() == 1
+    assert store.count(Prospect) == 0
+    assert [p.crm_id for p in other.prospects()] == [cid(1)]
+
+
+def test_given_a_page_then_its_rows_count_the_kept_rejected_and_suppressed_ones(
+    store: TenantStore,
+) -> None:
+    run_id = store.start_run("pull").run_id
+    kept, refused = [person(1), person(2)], [(cid(3), "no last name")]
+    outcome = page(store, run_id, kept, rejects=refused, suppressed=2, rows_read=5)
+    assert (outcome.rows, outcome.written, outcome.rejected, outcome.suppressed) == (5, 2, 1, 2)
+    plain = page(store, run_id, [person(4)], after=cid(2), cursor=cid(4), done=False)
+    assert (plain.rows, plain.suppressed) == (1, 0)
+    saved = store.get_run(run_id)
+    assert saved is not None
+    assert (saved.rows_read, saved.prospects_written, saved.rejected, saved.suppressed) == (
+        6,
+        3,
+        1,
+        2,
+    )
+
+
+def test_given_the_last_page_then_members_after_its_cursor_go_too(store: TenantStore) -> None:
+    run = store.start_run("pull").run_id
+    page(store, run, [person(n) for n in range(1, 7)])
+    # the report now ends at cid(4): the last page covers (cid(2), ∞)
+    last = page(store, run, [person(3), person(4)], after=cid(2), cursor=cid(4), done=True)
+    assert last.members_removed == 2
+    assert sorted(store.prospect_ids_in(REPORT)) == [cid(n) for n in (1, 2, 3, 4)]
+
+
+def test_given_suppressions_then_the_screen_sees_them_as_stored_and_its_ids_are_left_out(
+    store: TenantStore,
+) -> None:
+    with store.session() as session:
+        session.add(Suppression(customer_id="acme", subject_hash="h-forgotten", kind="email"))
+    seen: list[frozenset[str]] = []
+
+    def screen(hashes: frozenset[str]) -> list[str]:
+        seen.append(hashes)
+        return [cid(2)] if "h-forgotten" in hashes else []
+
+    # one row of the page was left out before the page came here, one more by the screen
+    mapped = [person(1), person(2)]
+    outcome = page(store, store.start_run("pull").run_id, mapped, screen=screen, suppressed=1)
+    assert seen == [frozenset({"h-forgotten"})]
+    assert (outcome.rows, outcome.written, outcome.suppressed) == (3, 1, 2)
+    assert [p.crm_id for p in store.prospects()] == [cid(1)]
+
+
+def _finish(store: TenantStore, token: int, run: Any) -> None:
+    run.status = "succeeded"
+    store.save_run(run, token)
+
+
+FENCED_WRITES = {
+    "save_run": _finish,
+    "upsert_call_lists": lambda store, token, _run: store.upsert_call_lists(
+        [ReportListing(OTHER, "B", "B", FOLDER)], token
+    ),
+    "retire_call_lists": lambda store, token, _run: store.retire_call_lists(set(), token),
+    "finish_call_list": lambda store, token, _run: store.finish_call_list(REPORT, token),
+    "remove_orphan_prospects": lambda store, token, _run: store.remove_orphan_prospects(token),
+    "save_page": lambda store, token, run: page(store, run.run_id, [person(9)], fence=token),
+}
+
+
+@pytest.mark.parametrize("write", FENCED_WRITES.values(), ids=FENCED_WRITES.keys())
+def test_given_the_lease_taken_over_then_each_fenced_write_is_refused_and_changes_nothing(
+    store: TenantStore, write: Any
+) -> None:
+    store.upsert_call_lists([ReportListing(REPORT, "Calls", "Calls", FOLDER)])
+    page(store, store.start_run("pull").run_id, [person(1)], report_id=OTHER)
+    token = store.acquire_lease("worker-a", timedelta(minutes=5))
+    assert token is not None
+    write(store, token, store.start_run("pull"))  # ours: allowed
+    assert store.acquire_lease("worker-b", timedelta(minutes=5), replacing="worker-a") == token + 1
+    run = store.start_run("pull")
+    before = (store.list_runs(50), store.call_lists(), store.prospects(), store.memberships())
+    with pytest.raises(LeaseLost):
+        write(store, token, run)
+    after = (store.list_runs(50), store.call_lists(), store.prospects(), store.memberships())
+    assert repr(after) == repr(before)
+
+
+@pytest.mark.postgres
+def test_while_a_page_is_saved_then_a_forget_cannot_take_the_people_lock_but_a_page_can(
+    postgres_engine: Engine,
+) -> None:
+    store = TenantStore(postgres_engine, "acme")
+    store.ensure_customer()
+    probes: list[tuple[bool, bool]] = []
+
+    def screen(_hashes: frozenset[str]) -> list[str]:
+        # runs inside the page's transaction: try the lock from another connection
+        lock = {"lock_class": _LOCK_CLASS, "customer": "acme"}
+        with owner_of(postgres_engine).connect() as other:
+            forget = other.execute(
+                text("SELECT pg_try_advisory_xact_lock(:lock_class, hashtext(:customer))"), lock
+            ).scalar_one()
+            another_page = other.execute(
+                text("SELECT pg_try_advisory_xact_lock_shared(:lock_class, hashtext(:customer))"),
+                lock,
+            ).scalar_one()
+            other.rollback()
+        probes.append((forget, another_page))
+        return []
+
+    page(store, store.start_run("pull").run_id, [person(1)], screen=screen)
+    assert probes == [(False, True)]
+
+
+def test_given_pages_of_two_runs_then_each_row_names_the_run_that_last_wrote_it(
+    store: TenantStore,
+) -> None:
+    first = store.start_run("pull").run_id
+    page(store, first, [person(1), person(2)])
+    second = store.start_run("pull").run_id
+    page(store, second, [person(1), person(2, title="CFO"), person(3)])
+    runs = {p.crm_id: p.last_seen_run for p in store.prospects()}
+    assert runs == {cid(1): first, cid(2): second, cid(3): second}  # unchanged: not written
+    added = {m.crm_id: m.last_seen_run for m in store.memberships(REPORT)}
+    assert added == {cid(1): first, cid(2): first, cid(3): second}
+    counted = {run_id: store.get_run(run_id) for run_id in (first, second)}
+    assert {run_id: run.rows_read for run_id, run in counted.items() if run} == {
+        first: 2,
+        second: 3,
+    }
+
+
+def test_given_a_page_then_its_times_are_stored_as_the_store_compares_them(
+    store: TenantStore,
+) -> None:
+    # the page writes in plain SQL: its times must match in SQL the values the store reads
+    page(store, store.start_run("pull").run_id, [person(1)])
+    [prospect] = store.prospects()
+    [member] = store.memberships(REPORT)
+    with store.session() as session:
+        found = session.exec(
+            select(Prospect.crm_id).where(
+                Prospect.updated_at == prospect.updated_at,
+                Prospect.first_seen_at == prospect.first_seen_at,
+            )
+        ).all()
+        members = session.exec(
+            select(Membership.crm_id).where(Membership.added_at == member.added_at)
+        ).all()
+    assert (list(found), list(members)) == ([cid(1)], [cid(1)])
+
+
+def test_given_a_run_started_without_a_trigger_then_it_is_a_manual_incremental_one(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull")
+    stored = store.get_run(run.run_id)
+    assert stored is not None
+    assert (stored.kind, stored.trigger, stored.full, stored.status) == (
+        "pull",
+        "manual",
+        False,
+        "running",
+    )
+
+
+def test_given_a_customer_row_then_ensuring_it_again_keeps_it_as_it_is(
+    store: TenantStore,
+) -> None:
+    store.set_customer_status("paused", "asked by the customer")
+    customer = store.ensure_customer()
+    assert (customer.customer_id, customer.status, customer.status_reason) == (
+        "acme",
+        "paused",
+        "asked by the customer",
+    )
+
+
+def test_a_pages_outcome_adds_each_count_to_the_runs_counters(store: TenantStore) -> None:
+    run = store.start_run("pull")
+    run.rows_read, run.prospects_written = 10, 4
+    PageOutcome(7, 3, 2, 5, 1, 1, 1).count_into(run)
+    assert run.rows_read == 17 and run.prospects_written == 7
+    assert (run.prospects_unchanged, run.memberships_added, run.memberships_removed) == (2, 5, 1)
+    assert (run.rejected, run.suppressed) == (1, 1)
