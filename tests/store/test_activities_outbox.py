@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.crm.base import UpsertResult
-from connector.errors import LeaseLost
+from connector.errors import LeaseLost, StoreError
 from connector.store import TenantStore
 from connector.store.activities import RecordResult
 
@@ -340,3 +340,59 @@ def test_given_a_push_marks_the_row_while_it_is_recorded_then_the_change_is_requ
         "Voicemail",
         TASK,
     )
+
+
+@pytest.mark.postgres
+def test_given_rows_that_keep_changing_then_recording_reads_20_times_gives_up_and_stores_nothing(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, other = TenantStore(postgres_engine, "acme"), TenantStore(postgres_engine, "acme")
+    item = activity()
+    store.record_activities([item])
+    read = store._load
+    reads: list[int] = []
+
+    def read_then_changed(session: Any, activity_ids: Any) -> Any:
+        rows = read(session, activity_ids)
+        reads.append(len(reads) + 1)
+        # another import commits a newer version between every read and its write
+        other.record_activities([{**item, "duration_seconds": 1000 + len(reads)}])
+        return rows
+
+    monkeypatch.setattr(store, "_load", read_then_changed)
+    with pytest.raises(StoreError) as caught:
+        store.record_activities([{**item, "duration_seconds": 5}])
+    assert len(reads) == 20
+    assert caught.value.customer == "acme"
+    assert str(caught.value) == (
+        "customer 'acme': activities kept changing while they were recorded; "
+        "nothing was stored, try again"
+    )
+    row = store.get_activity(item["activity_id"])
+    assert row is not None and row.duration_seconds == 1020
+
+
+@pytest.mark.postgres
+def test_given_a_row_changed_between_marks_read_and_write_then_it_is_skipped_and_the_rest_marked(
+    postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, other = TenantStore(postgres_engine, "acme"), TenantStore(postgres_engine, "acme")
+    unanswered, changed, kept = activity(1), activity(2), activity(3)
+    store.record_activities([unanswered, changed, kept])
+    order = [a["activity_id"] for a in (unanswered, changed, kept)]
+    sent = sorted(store.load_pending(order), key=lambda a: order.index(a.activity_id))
+    read = store._load
+
+    def read_then_changed(session: Any, activity_ids: Any) -> Any:
+        rows = read(session, activity_ids)
+        # an import commits new content for one row after this transaction read it
+        other.record_activities([{**changed, "duration_seconds": 999}])
+        return rows
+
+    monkeypatch.setattr(store, "_load", read_then_changed)
+    results = [UpsertResult(a["activity_id"], True, TASK, True) for a in (changed, kept)]
+    outcome = store.mark_push_results(sent, results)
+    # one row without a result and one changed under the write: both skipped; the third marked
+    assert (outcome.pushed, outcome.skipped) == (1, 2)
+    statuses = [store.get_activity(a["activity_id"]) for a in (changed, kept)]
+    assert [row.push_status if row else None for row in statuses] == ["pending", "pushed"]
