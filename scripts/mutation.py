@@ -39,7 +39,11 @@ MODULES: dict[str, Target] = {
     "classify": Target(("connector/crm/salesforce/classify.py",), ("tests/crm",)),
     "tls": Target(
         ("connector/crm/salesforce/tls.py", "connector/loopback.py"),
-        ("tests/auth/test_tls_rule.py", "tests/auth/test_tls_rule_documented.py"),
+        (
+            "tests/auth/test_tls_rule.py",
+            "tests/auth/test_tls_rule_documented.py",
+            "tests/auth/test_extra_hosts.py",
+        ),
     ),
     "activities": Target(
         ("connector/store/activities.py",),

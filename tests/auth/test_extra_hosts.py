@@ -38,6 +38,16 @@ def test_given_an_extra_host_then_that_exact_host_is_accepted() -> None:
     assert check_instance_url(INSTANCE, LOGIN, HOSTS) == INSTANCE
 
 
+def test_a_host_written_with_the_root_dot_is_the_same_host() -> None:
+    # "host." is the fully qualified spelling of "host": either side may carry the dot
+    assert check_crm_url("https://login.acme-crm.example./", extra_hosts=HOSTS) == (
+        "https://login.acme-crm.example."
+    )
+    assert check_crm_url(LOGIN, extra_hosts=("LOGIN.acme-crm.example.",)) == LOGIN
+    with pytest.raises(ConfigError):
+        check_crm_url("https://login.acme-crm.example.evil", extra_hosts=HOSTS)
+
+
 @pytest.mark.parametrize(
     "url",
     [
