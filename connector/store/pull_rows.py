@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from connector.store import page_sql
 from connector.store.base import TenantStoreBase
 from connector.store.models import (
-    PROSPECT_FIELDS,
+    PROSPECT_STORED,
     CallList,
     Checkpoint,
     Customer,
@@ -364,7 +364,7 @@ class PullRowsMixin(TenantStoreBase):
         # one row per id, the last one read winning; every person column is written, so a
         # field dropped from the map is emptied
         latest = {crm_id: fields for crm_id, fields in mapped}
-        key, get = hash_key, PROSPECT_FIELDS
+        key, get = hash_key, PROSPECT_STORED
         rows = []
         for crm_id, fields in latest.items():
             values = tuple(map(fields.get, get))
