@@ -44,7 +44,8 @@ different row versions collide in 96 bits of a keyed hash whose key never leaves
 process: about n²/2^97 for n row versions ever sealed under one key (10^9 of them: under
 2^-37). A sealed row's nonce and any other nonce under the key (random, `seal_cell`,
 `seal_row`) are unrelated 96-bit values. The row's stored form is stable while its content
-is; `seal_record` also returns the nonce (hex), which changes whenever any field does.
+is, and the nonce (public anyway: it travels in the value) doubles as the row's change hash:
+it changes whenever any field does, is keyed per customer and is gone with the data key.
 
 Hashes. `lookup_hash` (forgotten people) and `change_hash_key` (change detection) come from
 keys derived from the data key: once the data key is destroyed, neither can be computed or

@@ -31,7 +31,8 @@ from connector.vault import Vault
 #: The free-text activity columns that may quote a person, stored encrypted.
 ACTIVITY_TEXT: tuple[str, ...] = ("subject",)
 
-#: Mapped row -> stored columns, for one prospect (crm id, fields): how the pull seals a row.
+#: Mapped row -> stored columns, for one prospect (crm id, fields): how the pull seals a row
+#: (`row_hash` among them when the sealer knows the row's change hash).
 RowSealer = Callable[[str, Mapping[str, str | None]], Mapping[str, str | None]]
 
 _MAX_CACHED = 1024
@@ -158,11 +159,12 @@ def resealing(cipher: FieldCipher, redact: Callable[[str], str]) -> Callable[[st
 
 def row_sealer(store: TenantStore) -> RowSealer:
     """How the pull stores a mapped row: its fields sealed in one value with the customer's
-    key (the per-field columns left empty)."""
+    key (the per-field columns left empty), with its change hash (`field_crypto`)."""
     seal = customer_cipher(store, create=True).seal_record
 
     def stored(crm_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
-        return {"sealed": seal(crm_id, fields)[0]}
+        sealed, digest = seal(crm_id, fields)
+        return {"sealed": sealed, "row_hash": digest}
 
     return stored
 

@@ -4,13 +4,14 @@ read, and the next pull seals them."""
 
 from __future__ import annotations
 
+import base64
 import json
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from privacy_builders import ADA, BOB, CAROL, PEOPLE, FakeCrm, Person
+from privacy_builders import ADA, BOB, CAROL, PEOPLE, REPORT_ID, FakeCrm, Person
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
@@ -192,9 +193,39 @@ def test_a_pull_rewrites_exactly_the_changed_row_with_a_new_hash(engine: Engine)
     assert (run.prospects_written, run.prospects_unchanged) == (1, 2)
     assert after[BOB.crm_id]["sealed"] != before[BOB.crm_id]["sealed"]
     assert after[BOB.crm_id]["row_hash"] != before[BOB.crm_id]["row_hash"]
+    # the change hash is the sealed value's nonce (a keyed digest of the whole row)
+    for row in after.values():
+        raw = base64.urlsafe_b64decode((row["sealed"] or "")[len(ROW_PREFIX) :])
+        assert row["row_hash"] == raw[:12].hex()
     assert {k: after[k] for k in (ADA.crm_id, CAROL.crm_id)} == {
         k: before[k] for k in (ADA.crm_id, CAROL.crm_id)
     }
+
+
+def test_a_plain_column_next_to_a_sealed_value_is_in_the_change_hash(engine: Engine) -> None:
+    store = TenantStore(engine, "demo")
+    store.ensure_customer()
+    sealed, digest = customer_cipher(store, create=True).seal_record(ADA.crm_id, {"email": "a"})
+    run = store.start_run("pull")
+
+    def save(**extra: str) -> int:
+        row = {"sealed": sealed, "row_hash": digest, **extra}
+        outcome = store.save_page(
+            run_id=run.run_id,
+            report_id=REPORT_ID,
+            after=None,
+            cursor=None,
+            done=True,
+            rows_read=1,
+            mapped=[(ADA.crm_id, row)],
+            rejects=[],
+        )
+        return outcome.written
+
+    assert save() == 1
+    assert save() == 0
+    assert save(title="CTO") == 1
+    assert raw_rows(engine, "demo")[ADA.crm_id]["title"] == "CTO"
 
 
 def test_a_sealed_row_names_its_customer_even_under_the_same_key() -> None:
