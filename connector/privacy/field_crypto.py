@@ -247,18 +247,18 @@ class FieldCipher:
     def open_row(self, fields: Mapping[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
         """`fields` with the values of `columns` decrypted (other keys as they are).
 
-        A row holding a sealed value (`sealed`, opened with the row's `crm_id`) reads its
-        `columns` from it, and the `sealed` key is left out; a row without one reads its
-        per-field values (encrypted or legacy plaintext)."""
+        A row holding a sealed value (`sealed`, opened with the row's `crm_id`) reads the
+        `columns` it holds from it, the others from their own columns (encrypted or legacy
+        plaintext), and the `sealed` key is left out."""
         opened = dict(fields)
         sealed = opened.pop("sealed", None)
+        inside: dict[str, str] = {}
         if isinstance(sealed, str) and sealed.startswith(ROW_PREFIX):
             inside = self.open_record(str(opened["crm_id"]), sealed)
-            for name in columns:
-                if name in opened or name in inside:
-                    opened[name] = inside.get(name)
-            return opened
         for name in columns:
+            if name in inside:
+                opened[name] = inside[name]
+                continue
             value = opened.get(name)
             if isinstance(value, str):
                 opened[name] = self.open(name, value)

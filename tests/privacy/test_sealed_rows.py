@@ -226,6 +226,9 @@ def test_a_plain_column_next_to_a_sealed_value_is_in_the_change_hash(engine: Eng
     assert save() == 0
     assert save(title="CTO") == 1
     assert raw_rows(engine, "demo")[ADA.crm_id]["title"] == "CTO"
+    # and it reads next to the sealed fields
+    [prospect] = decrypt_prospects(store, store.prospects())
+    assert (prospect.email, prospect.title) == ("a", "CTO")
 
 
 def test_a_sealed_row_names_its_customer_even_under_the_same_key() -> None:
