@@ -7,7 +7,8 @@ SQLite store per measurement, with the demo field map. Two modes:
 
 - plain:     `PullOptions(seal=...)` stores the mapped values as they are (the switch exists
              only here, to measure; a pull without it always encrypts)
-- encrypted: the default, every mapped field sealed with the customer's data key
+- encrypted: the default, the mapped fields sealed in one value per row with the customer's
+             data key
 
 For each mode it measures a first pull (every row written) and a second, full pull of the
 same rows (every row compared and left unchanged: the common case of a scheduled sync).

@@ -30,6 +30,23 @@ random nonce are unrelated 96-bit values. Like `seal_cell`, a row's stored form 
 while its content is; when any value of the row changes, all of its values get new nonces
 (the row is written anyway). Reading needs nothing of this: the nonce travels in the value.
 
+Sealed rows. `seal_record` (the pull, every mapped prospect) stores a row's fields as ONE value:
+`enc2:` + url-safe base64 of (96-bit nonce ‖ ciphertext ‖ tag), whose plaintext is the JSON
+object of the row's non-null fields (`{"email": "...", ...}`: unambiguous, a missing key is a
+None) and whose associated data is the JSON array `["enc2", customer id, row id]`, so a sealed
+row copied to another customer or another row id does not decrypt. The nonce is a keyed
+BLAKE2b digest (96 bits, a key derived from the data key for this purpose only) of the
+associated data followed by the plaintext (a JSON array is self-delimiting, so the pair is
+encoded unambiguously). Why no nonce is ever reused for a different plaintext under one key:
+a data key belongs to one customer; equal nonces mean equal digests, and equal digests mean
+equal (associated data, plaintext) pairs, hence the very same ciphertext, unless two
+different row versions collide in 96 bits of a keyed hash whose key never leaves this
+process: about n²/2^97 for n row versions ever sealed under one key (10^9 of them: under
+2^-37). A sealed row's nonce and any other nonce under the key (random, `seal_cell`,
+`seal_row`) are unrelated 96-bit values. The row's stored form is stable while its content
+is, and the nonce (public anyway: it travels in the value) doubles as the row's change hash:
+it changes whenever any field does, is keyed per customer and is gone with the data key.
+
 Hashes. `lookup_hash` (forgotten people) and `change_hash_key` (change detection) come from
 keys derived from the data key: once the data key is destroyed, neither can be computed or
 tested against guesses any more.
@@ -44,6 +61,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -54,16 +72,20 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from connector.errors import SecretError
 
 PREFIX = "enc1:"
+#: The prefix of a sealed row (all of a prospect's fields in one value).
+ROW_PREFIX = "enc2:"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 _LOOKUP_LABEL = b"connector/lookup-hash/v1"
 _CHANGE_LABEL = b"connector/change-hash/v1"
 _NONCE_LABEL = b"connector/synthetic-nonce/v1"
 _ROW_NONCE_LABEL = b"connector/row-nonce/v1"
+_SEALED_ROW_LABEL = b"connector/sealed-row-nonce/v2"
 #: Bytes of a row's nonce digest; the last nonce byte is the value's place in the row.
 ROW_DIGEST_BYTES = NONCE_BYTES - 1
 _MAX_ROW_VALUES = 256
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
+_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 
 def new_data_key() -> bytes:
@@ -86,6 +108,11 @@ def associated_data(customer_id: str, column: str) -> bytes:
     return f"{customer_id}\x1f{column}".encode()
 
 
+def row_associated_data(customer_id: str, row_id: str) -> bytes:
+    """What binds a sealed row to its customer and row id (authenticated, not encrypted)."""
+    return _json(["enc2", customer_id, row_id]).encode("utf-8")
+
+
 class FieldCipher:
     """Encrypts and decrypts one customer's field values with its data key.
 
@@ -102,6 +129,9 @@ class FieldCipher:
         self._nonce_key = derive_key(data_key, _NONCE_LABEL)
         self._row_nonce = hashlib.blake2b(
             key=derive_key(data_key, _ROW_NONCE_LABEL), digest_size=ROW_DIGEST_BYTES
+        )
+        self._sealed_row = hashlib.blake2b(
+            key=derive_key(data_key, _SEALED_ROW_LABEL), digest_size=NONCE_BYTES
         )
         self._column_data: dict[str, bytes] = {}
 
@@ -143,9 +173,10 @@ class FieldCipher:
         return PREFIX + base64.urlsafe_b64encode(nonce + sealed).decode("ascii")
 
     def open(self, column: str, value: str | None) -> str | None:
-        """The plaintext of a stored value of `column` (legacy plaintext passes through)."""
+        """The plaintext of a stored value of `column` (legacy plaintext passes through; a
+        sealed row's value in a field column is refused: it opens only as its row)."""
         if not is_sealed(value):
-            return value
+            return _not_a_row(self.customer_id, column, value)
         assert value is not None
         try:
             raw = base64.urlsafe_b64decode(value[len(PREFIX) :].encode("ascii"))
@@ -183,10 +214,51 @@ class FieldCipher:
             ).decode("ascii")
         return sealed
 
+    def seal_record(self, row_id: str, fields: Mapping[str, str | None]) -> tuple[str, str]:
+        """Row `row_id`'s fields sealed as one value, and its change hash (hex): see the
+        module (the nonce is a keyed digest of the row, and is the change hash)."""
+        data = row_associated_data(self.customer_id, row_id)
+        plain = _json({name: value for name, value in fields.items() if value is not None})
+        message = plain.encode("utf-8")
+        hasher = self._sealed_row.copy()
+        hasher.update(data)
+        hasher.update(message)
+        nonce = hasher.digest()
+        raw = nonce + self._aead.encrypt(nonce, message, data)
+        sealed = binascii.b2a_base64(raw, newline=False).translate(_URLSAFE).decode("ascii")
+        return ROW_PREFIX + sealed, nonce.hex()
+
+    def open_record(self, row_id: str, sealed: str) -> dict[str, str]:
+        """The fields of a sealed row (`seal_record`) stored for `row_id`."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed[len(ROW_PREFIX) :].encode("ascii"))
+            plain = self._aead.decrypt(
+                raw[:NONCE_BYTES],
+                raw[NONCE_BYTES:],
+                row_associated_data(self.customer_id, row_id),
+            )
+            fields = json.loads(plain.decode("utf-8"))
+        except (InvalidTag, ValueError, binascii.Error, UnicodeError):
+            raise undecryptable(self.customer_id, "sealed row") from None
+        if not isinstance(fields, dict):
+            raise undecryptable(self.customer_id, "sealed row")
+        return fields
+
     def open_row(self, fields: Mapping[str, Any], columns: tuple[str, ...]) -> dict[str, Any]:
-        """`fields` with the values of `columns` decrypted (other keys as they are)."""
+        """`fields` with the values of `columns` decrypted (other keys as they are).
+
+        A row holding a sealed value (`sealed`, opened with the row's `crm_id`) reads the
+        `columns` it holds from it, the others from their own columns (encrypted or legacy
+        plaintext), and the `sealed` key is left out."""
         opened = dict(fields)
+        sealed = opened.pop("sealed", None)
+        inside: dict[str, str] = {}
+        if isinstance(sealed, str) and sealed.startswith(ROW_PREFIX):
+            inside = self.open_record(str(opened["crm_id"]), sealed)
         for name in columns:
+            if name in inside:
+                opened[name] = inside[name]
+                continue
             value = opened.get(name)
             if isinstance(value, str):
                 opened[name] = self.open(name, value)
@@ -223,10 +295,23 @@ class NoKeyCipher(FieldCipher):
     def open(self, column: str, value: str | None) -> str | None:
         if is_sealed(value):
             raise undecryptable(self.customer_id, column)
-        return value
+        return _not_a_row(self.customer_id, column, value)
+
+    def seal_record(self, row_id: str, fields: Mapping[str, str | None]) -> tuple[str, str]:
+        raise undecryptable(self.customer_id, "sealed row")
+
+    def open_record(self, row_id: str, sealed: str) -> dict[str, str]:
+        raise undecryptable(self.customer_id, "sealed row")
 
 
 _PLACES = tuple(bytes([place]) for place in range(_MAX_ROW_VALUES))
+
+
+def _not_a_row(customer_id: str, column: str, value: str | None) -> str | None:
+    """`value` (legacy plaintext) unless it is a sealed row's value, which a field never holds."""
+    if value is not None and value.startswith(ROW_PREFIX):
+        raise undecryptable(customer_id, column)
+    return value
 
 
 def undecryptable(customer_id: str, column: str) -> SecretError:

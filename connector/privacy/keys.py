@@ -31,7 +31,8 @@ from connector.vault import Vault
 #: The free-text activity columns that may quote a person, stored encrypted.
 ACTIVITY_TEXT: tuple[str, ...] = ("subject",)
 
-#: Mapped row -> stored row, for one prospect (crm id, fields): how the pull seals a row.
+#: Mapped row -> stored columns, for one prospect (crm id, fields): how the pull seals a row
+#: (`row_hash` among them when the sealer knows the row's change hash).
 RowSealer = Callable[[str, Mapping[str, str | None]], Mapping[str, str | None]]
 
 _MAX_CACHED = 1024
@@ -87,9 +88,18 @@ def _text(key: bytes) -> str:
 def open_prospect_rows(
     cipher: FieldCipher, rows: Iterable[Mapping[str, Any]]
 ) -> Iterator[dict[str, Any]]:
-    """Prospect rows (dicts with any of the prospect columns) with their fields decrypted."""
+    """Prospect rows (dicts with `crm_id`, `sealed` and any of the prospect fields) with their
+    fields decrypted; the one way prospects are read (`prospect_fields` for model objects)."""
     for row in rows:
         yield cipher.open_row(row, PROSPECT_FIELDS)
+
+
+def prospect_fields(cipher: FieldCipher, prospect: Prospect) -> dict[str, str | None]:
+    """The decrypted fields of a stored prospect (sealed in one value, or one per column)."""
+    row = {name: getattr(prospect, name) for name in PROSPECT_FIELDS}
+    row.update(crm_id=prospect.crm_id, sealed=prospect.sealed)
+    opened = cipher.open_row(row, PROSPECT_FIELDS)
+    return {name: opened.get(name) for name in PROSPECT_FIELDS}
 
 
 def decrypt_prospects(store: TenantStore, prospects: Iterable[Prospect]) -> list[Prospect]:
@@ -97,8 +107,9 @@ def decrypt_prospects(store: TenantStore, prospects: Iterable[Prospect]) -> list
     cipher = customer_cipher(store)
     opened = []
     for prospect in prospects:
-        for name in PROSPECT_FIELDS:
-            setattr(prospect, name, cipher.open(name, getattr(prospect, name)))
+        for name, value in prospect_fields(cipher, prospect).items():
+            setattr(prospect, name, value)
+        prospect.sealed = None
         opened.append(prospect)
     return opened
 
@@ -147,8 +158,15 @@ def resealing(cipher: FieldCipher, redact: Callable[[str], str]) -> Callable[[st
 
 
 def row_sealer(store: TenantStore) -> RowSealer:
-    """How the pull stores a mapped row: every field encrypted with the customer's key."""
-    return customer_cipher(store, create=True).seal_row
+    """How the pull stores a mapped row: its fields sealed in one value with the customer's
+    key (the per-field columns left empty), with its change hash (`field_crypto`)."""
+    seal = customer_cipher(store, create=True).seal_record
+
+    def stored(crm_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
+        sealed, digest = seal(crm_id, fields)
+        return {"sealed": sealed, "row_hash": digest}
+
+    return stored
 
 
 def change_hash_key(store: TenantStore) -> bytes:

@@ -32,6 +32,8 @@ PROSPECT_FIELDS: tuple[str, ...] = (
     "status",
     "owner",
 )
+#: The prospect columns that hold person data: the fields, or all of them sealed in one.
+PROSPECT_STORED: tuple[str, ...] = (*PROSPECT_FIELDS, "sealed")
 
 
 def utcnow() -> datetime:
@@ -117,6 +119,9 @@ class Prospect(TenantRow, table=True):
     lead_source: str | None = None
     status: str | None = None
     owner: str | None = None
+    #: all of the fields above in one encrypted value (`field_crypto.seal_record`), which
+    #: then stay NULL; rows written before it hold their fields one per column
+    sealed: str | None = None
     row_hash: str = Field(max_length=64)
     first_seen_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

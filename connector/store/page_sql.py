@@ -24,20 +24,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from connector.store.models import PROSPECT_FIELDS
+from connector.store.models import PROSPECT_STORED
 
-#: One prospect of a page: (crm id, one value per `PROSPECT_FIELDS`, change hash).
+#: One prospect of a page: (crm id, one value per `PROSPECT_STORED`, change hash).
 ProspectRow = tuple[str, Sequence[str | None], str]
 
-_FIELDS = ", ".join(PROSPECT_FIELDS)
+_FIELDS = ", ".join(PROSPECT_STORED)
 _SET = ", ".join(
     f"{name} = excluded.{name}"
-    for name in (*PROSPECT_FIELDS, "row_hash", "updated_at", "last_seen_run")
+    for name in (*PROSPECT_STORED, "row_hash", "updated_at", "last_seen_run")
 )
 _COLUMNS = f"customer_id, crm_id, {_FIELDS}, row_hash, first_seen_at, updated_at, last_seen_run"
 
 # The statements are built from the fixed column names above; values are always parameters.
-_MARKS = ", ".join("?" * (len(PROSPECT_FIELDS) + 6))
+_MARKS = ", ".join("?" * (len(PROSPECT_STORED) + 6))
 _SQLITE_PROSPECTS = (
     f"INSERT INTO prospects ({_COLUMNS}) VALUES ({_MARKS}) "  # noqa: S608
     f"ON CONFLICT (customer_id, crm_id) DO UPDATE SET {_SET} "
@@ -45,7 +45,7 @@ _SQLITE_PROSPECTS = (
 )
 #: The page's rows on PostgreSQL: one array per column, sent in binary (`%b`: psycopg's text
 #: form of an array quotes every element, which costs several times more).
-_PAGE = f"unnest({', '.join(['%b::text[]'] * (len(PROSPECT_FIELDS) + 2))})"
+_PAGE = f"unnest({', '.join(['%b::text[]'] * (len(PROSPECT_STORED) + 2))})"
 _POSTGRES_PROSPECTS = (
     f"INSERT INTO prospects AS p ({_COLUMNS}) "  # noqa: S608
     f"SELECT %s, crm_id, {_FIELDS}, row_hash, %s, %s, %s "

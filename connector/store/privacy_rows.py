@@ -105,30 +105,40 @@ class PrivacyMixin(TenantStoreBase):
     # subjects -------------------------------------------------------------------------
 
     def contact_rows(self) -> list[ContactRow]:
-        """(crm_id, email, phone, mobile_phone) of every prospect, to match a subject against."""
+        """(crm_id, email, phone, mobile_phone, sealed) of every prospect, to match a subject
+        against once opened (`privacy.keys.open_prospect_rows`)."""
         with self.session() as session:
             return self._contact_rows(session)
 
     @staticmethod
     def _contact_rows(session: Session) -> list[ContactRow]:
-        stmt = select(Prospect.crm_id, Prospect.email, Prospect.phone, Prospect.mobile_phone)
+        names = ("crm_id", "email", "phone", "mobile_phone", "sealed")
+        stmt = select(*[getattr(Prospect, name) for name in names])
         return [
-            {"crm_id": crm_id, "email": email, "phone": phone, "mobile_phone": mobile}
-            for crm_id, email, phone, mobile in session.exec(stmt)
+            {
+                "crm_id": crm_id,
+                "email": email,
+                "phone": phone,
+                "mobile_phone": mobile,
+                "sealed": sealed,
+            }
+            for crm_id, email, phone, mobile, sealed in session.exec(stmt)
         ]
 
     def identities(self, crm_ids: Sequence[str]) -> list[dict[str, str | None]]:
-        """The identifying fields (IDENTITY_FIELDS) of the prospects `crm_ids`."""
+        """The identifying fields (IDENTITY_FIELDS) of the prospects `crm_ids`, with their
+        `crm_id` and `sealed` value (to be opened by `privacy.keys.open_prospect_rows`)."""
         with self.session() as session:
             return self._identities(session, crm_ids)
 
     @staticmethod
     def _identities(session: Session, crm_ids: Sequence[str]) -> list[dict[str, str | None]]:
-        columns = [getattr(Prospect, name) for name in IDENTITY_FIELDS]
+        names = ("crm_id", "sealed", *IDENTITY_FIELDS)
+        columns = [getattr(Prospect, name) for name in names]
         found: list[dict[str, str | None]] = []
         for batch in _chunks(sorted(set(crm_ids))):
             stmt = select(*columns).where(col(Prospect.crm_id).in_(batch))
-            found += [dict(zip(IDENTITY_FIELDS, row, strict=True)) for row in session.exec(stmt)]
+            found += [dict(zip(names, row, strict=True)) for row in session.exec(stmt)]
         return found
 
     def iter_rows(

@@ -5,7 +5,8 @@ counters, so a killed sync resumes exactly after the last saved page and its run
 row once. Pages arrive in id order, so each page also
 reconciles the call list over the id range it covers: members in that range that the page no
 longer holds are removed. Unchanged prospects are not written at all: the database compares
-their keyed change hash (`rowhash`) with the stored one (`page_sql`).
+their keyed change hash with the stored one (`page_sql`): a sealed row's own digest
+(`privacy.field_crypto`), else `rowhash` over the stored values.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlmodel import Session, col, select
 from connector.store import page_sql
 from connector.store.base import TenantStoreBase
 from connector.store.models import (
-    PROSPECT_FIELDS,
+    PROSPECT_STORED,
     CallList,
     Checkpoint,
     Customer,
@@ -362,13 +363,16 @@ class PullRowsMixin(TenantStoreBase):
         """Write the page's prospects and reconcile its members in plain SQL; returns
         (written, unchanged, members added, members removed)."""
         # one row per id, the last one read winning; every person column is written, so a
-        # field dropped from the map is emptied
+        # field dropped from the map is emptied. A sealed row brings its change hash (the
+        # digest its nonce is, over every field: see `field_crypto`); others are hashed here.
         latest = {crm_id: fields for crm_id, fields in mapped}
-        key, get = hash_key, PROSPECT_FIELDS
+        key, get, plain_columns = hash_key, PROSPECT_STORED, len(PROSPECT_STORED) - 1
         rows = []
         for crm_id, fields in latest.items():
             values = tuple(map(fields.get, get))
-            rows.append((crm_id, values, row_hash(key, values)))
+            sealed_only = values[-1] is not None and values.count(None) == plain_columns
+            digest = fields.get("row_hash") if sealed_only else None
+            rows.append((crm_id, values, digest or row_hash(key, values)))
         connection = session.connection()
         dialect = connection.dialect
         now = self._bind_timestamp(dialect)(utcnow())

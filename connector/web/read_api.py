@@ -30,7 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from connector.errors import FieldMapError
 from connector.fieldmap import load_field_map
 from connector.privacy.field_crypto import FieldCipher
-from connector.privacy.keys import customer_cipher
+from connector.privacy.keys import customer_cipher, prospect_fields
 from connector.store.models import CallList, Prospect, utcnow
 from connector.store.read_rows import Change, ChangePosition
 from connector.store.tenant import TenantStore
@@ -155,10 +155,8 @@ def prospect_json(
     prospect: Prospect, fields: tuple[str, ...], cipher: FieldCipher
 ) -> dict[str, Any]:
     """A prospect as the API shows it: the CRM id and the mapped fields only, decrypted."""
-    return {
-        "crm_id": prospect.crm_id,
-        **{name: cipher.open(name, getattr(prospect, name)) for name in fields},
-    }
+    opened = prospect_fields(cipher, prospect)
+    return {"crm_id": prospect.crm_id, **{name: opened.get(name) for name in fields}}
 
 
 def call_list_json(call_list: CallList) -> dict[str, Any]:

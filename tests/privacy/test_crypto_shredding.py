@@ -20,7 +20,7 @@ from connector.errors import SecretError
 from connector.fieldmap import load_field_map
 from connector.privacy.erase import erase_customer, request_erasure
 from connector.privacy.export import export_customer
-from connector.privacy.field_crypto import PREFIX, NoKeyCipher
+from connector.privacy.field_crypto import PREFIX, ROW_PREFIX, NoKeyCipher
 from connector.privacy.forget import forget_subject
 from connector.privacy.keys import customer_cipher, decrypt_prospects, destroy_data_key
 from connector.privacy.subjects import parse_subject
@@ -61,17 +61,23 @@ def pulled(
 
 
 def stored_prospects(engine: Engine, customer: str) -> dict[str, dict[str, str | None]]:
-    """crm id -> (email, company, first_name) as the database holds them (raw SQL, owner)."""
+    """crm id -> (email, company, first_name, sealed) as the database holds them (raw SQL,
+    owner)."""
     with owner_of(engine).connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT crm_id, email, company, first_name FROM prospects "
+                "SELECT crm_id, email, company, first_name, sealed FROM prospects "
                 "WHERE customer_id = :c ORDER BY crm_id"
             ),
             {"c": customer},
         )
         return {
-            row.crm_id: {"email": row.email, "company": row.company, "first_name": row.first_name}
+            row.crm_id: {
+                "email": row.email,
+                "company": row.company,
+                "first_name": row.first_name,
+                "sealed": row.sealed,
+            }
             for row in rows
         }
 
@@ -88,7 +94,9 @@ def test_a_pull_stores_every_personal_field_encrypted(engine: Engine) -> None:
     stored = stored_prospects(engine, "demo")
     assert set(stored) == {ADA.crm_id, BOB.crm_id, CAROL.crm_id}
     for row in stored.values():
-        assert all(value and value.startswith(PREFIX) for value in row.values())
+        sealed = row.pop("sealed")
+        assert sealed and sealed.startswith(ROW_PREFIX)
+        assert set(row.values()) == {None}  # the fields live in the sealed value only
     assert ADA.email not in str(stored)
     opened = {p.crm_id: p for p in decrypt_prospects(store, store.prospects())}
     assert opened[ADA.crm_id].email == ADA_EMAIL
@@ -97,9 +105,9 @@ def test_a_pull_stores_every_personal_field_encrypted(engine: Engine) -> None:
 
 def test_equal_values_are_stored_as_different_ciphertexts(engine: Engine) -> None:
     pulled(engine)
-    companies = [row["company"] for row in stored_prospects(engine, "demo").values()]
+    sealed = [row["sealed"] for row in stored_prospects(engine, "demo").values()]
     # every person works for the same company: three rows, three different ciphertexts
-    assert len(companies) == 3 and len(set(companies)) == 3
+    assert len(sealed) == 3 and len(set(sealed)) == 3
 
 
 def test_a_second_pull_of_unchanged_people_rewrites_nothing(engine: Engine) -> None:
@@ -116,12 +124,12 @@ def test_a_second_pull_of_unchanged_people_rewrites_nothing(engine: Engine) -> N
 def test_one_customers_key_cannot_decrypt_anothers_values(engine: Engine) -> None:
     pulled(engine, "acme")
     beta = pulled(engine, "beta")
-    acme_email = stored_prospects(engine, "acme")[ADA.crm_id]["email"]
-    beta_email = stored_prospects(engine, "beta")[ADA.crm_id]["email"]
-    assert acme_email != beta_email
+    acme_sealed = stored_prospects(engine, "acme")[ADA.crm_id]["sealed"]
+    beta_sealed = stored_prospects(engine, "beta")[ADA.crm_id]["sealed"]
+    assert acme_sealed is not None and acme_sealed != beta_sealed
 
     with pytest.raises(SecretError):
-        customer_cipher(beta).open("email", acme_email)
+        customer_cipher(beta).open_record(ADA.crm_id, acme_sealed)
 
 
 def test_plaintext_rows_from_before_encryption_read_and_are_encrypted_by_the_next_pull(
@@ -136,7 +144,9 @@ def test_plaintext_rows_from_before_encryption_read_and_are_encrypted_by_the_nex
 
     pulled(engine, "demo")
 
-    assert stored_prospects(engine, "demo")[ADA.crm_id]["email"].startswith(PREFIX)  # type: ignore[union-attr]
+    stored = stored_prospects(engine, "demo")[ADA.crm_id]
+    assert stored["email"] is None
+    assert stored["sealed"] is not None and stored["sealed"].startswith(ROW_PREFIX)
 
 
 def test_after_erase_on_sqlite_the_raw_files_hold_no_email_and_no_key(tmp_path: Path) -> None:
@@ -145,7 +155,7 @@ def test_after_erase_on_sqlite_the_raw_files_hold_no_email_and_no_key(tmp_path: 
     migrate(engine)
     store = pulled(engine, "acme", (*PEOPLE, KNOWN))
     pulled(engine, "beta")
-    sealed = stored_prospects(engine, "acme")[KNOWN.crm_id]["email"]
+    sealed = stored_prospects(engine, "acme")[KNOWN.crm_id]["sealed"]
     wrapped = store.wrapped_data_key()
     assert sealed is not None and wrapped is not None
     assert KNOWN.email.encode() not in file_bytes(db)  # encrypted at rest from the start
@@ -160,15 +170,16 @@ def test_after_erase_on_sqlite_the_raw_files_hold_no_email_and_no_key(tmp_path: 
     assert wrapped.encode() not in data
     assert store.wrapped_data_key() is None
     with pytest.raises(SecretError):
-        customer_cipher(store).open("email", sealed)
+        customer_cipher(store).open_record(KNOWN.crm_id, sealed)
 
 
 def test_after_erase_on_postgres_the_key_is_gone_and_read_ciphertext_stays_unreadable(
     postgres_engine: Engine,
 ) -> None:
     store = pulled(postgres_engine, "acme")
-    sealed = stored_prospects(postgres_engine, "acme")[ADA.crm_id]["email"]
-    assert customer_cipher(store).open("email", sealed) == ADA_EMAIL
+    sealed = stored_prospects(postgres_engine, "acme")[ADA.crm_id]["sealed"]
+    assert sealed is not None
+    assert customer_cipher(store).open_record(ADA.crm_id, sealed)["email"] == ADA_EMAIL
 
     request_erasure(postgres_engine, "acme", "cli:ops")
     erase_customer(postgres_engine, "acme", revoke=no_revoke)
@@ -180,10 +191,10 @@ def test_after_erase_on_postgres_the_key_is_gone_and_read_ciphertext_stays_unrea
     assert keys == 0
     assert isinstance(customer_cipher(store), NoKeyCipher)
     with pytest.raises(SecretError):
-        customer_cipher(store).open("email", sealed)
+        customer_cipher(store).open_record(ADA.crm_id, sealed)
     # nor does a key made afterwards (a new customer under the same id)
     with pytest.raises(SecretError):
-        customer_cipher(store, create=True).open("email", sealed)
+        customer_cipher(store, create=True).open_record(ADA.crm_id, sealed)
 
 
 def test_erase_destroys_the_data_key_before_it_deletes_any_row(engine: Engine) -> None:
@@ -218,7 +229,8 @@ def test_rotate_re_wraps_every_data_key_and_the_data_still_reads(
     engine = make_engine(url)
     migrate(engine)
     stores = [pulled(engine, name) for name in ("acme", "beta")]
-    sealed = stored_prospects(engine, "acme")[ADA.crm_id]["email"]
+    sealed = stored_prospects(engine, "acme")[ADA.crm_id]["sealed"]
+    assert sealed is not None
     new_key = Vault.generate_key()
     monkeypatch.setenv("CONNECTOR_DATABASE_URL", url)
     monkeypatch.setenv("CONNECTOR_SECRET_KEYS", f"{new_key},{key_ring}")
@@ -238,8 +250,8 @@ def test_rotate_re_wraps_every_data_key_and_the_data_still_reads(
             Vault([key_ring]).decrypt(wrapped)
     monkeypatch.setenv("CONNECTOR_SECRET_KEYS", new_key)  # the old ring key is retired
     get_settings.cache_clear()
-    assert customer_cipher(stores[0]).open("email", sealed) == ADA_EMAIL
-    assert stored_prospects(engine, "acme")[ADA.crm_id]["email"] == sealed
+    assert customer_cipher(stores[0]).open_record(ADA.crm_id, sealed)["email"] == ADA_EMAIL
+    assert stored_prospects(engine, "acme")[ADA.crm_id]["sealed"] == sealed
 
 
 def test_the_data_key_is_never_exported(sqlite_engine: Engine, tmp_path: Path) -> None:
@@ -254,6 +266,8 @@ def test_the_data_key_is_never_exported(sqlite_engine: Engine, tmp_path: Path) -
     assert manifest["excluded_columns"]["customer_data_keys"] == ["data_key_enc"]
     assert ADA_EMAIL.encode() in exported  # the export itself is decrypted
     assert PREFIX.encode() not in exported
+    assert ROW_PREFIX.encode() not in exported
+    assert b'"sealed"' not in exported
 
 
 def test_the_key_is_made_once_even_when_two_writers_race(engine: Engine) -> None:
@@ -336,3 +350,4 @@ def test_the_read_api_serves_pulled_people_decrypted(sqlite_engine: Engine, tmp_
     assert emails[ADA.crm_id] == ADA_EMAIL
     assert one["email"] == ADA_EMAIL and one["first_name"] == "Ada"
     assert PREFIX not in str(page) + str(one)
+    assert ROW_PREFIX not in str(page) + str(one)

@@ -115,6 +115,7 @@ def test_the_prospects_table_has_exactly_the_field_maps_store_fields() -> None:
         "customer_id",
         "crm_id",
         "row_hash",
+        "sealed",  # the fields below, sealed in one value
         "first_seen_at",
         "updated_at",
         "last_seen_run",
