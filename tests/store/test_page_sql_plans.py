@@ -88,3 +88,5 @@ def test_removing_many_members_of_a_shrunk_list_finds_them_by_key_or_range(
     conditions = [line for line in removal.splitlines() if "Index Cond" in line]
     assert conditions, removal
     assert all("crm_id" in line for line in conditions), removal
+    # the statement names the page's range, both ends (the arrays are left out of `removal`)
+    assert f"'{30000:018d}'" in removal and f"'{removed[-1]}'" in removal, removal
