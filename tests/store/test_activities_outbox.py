@@ -7,6 +7,7 @@ than read from the module, so changing one of them fails a test.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -310,6 +311,23 @@ def test_given_the_lease_moved_on_then_marking_results_is_refused_and_marks_noth
     )
 
 
+def after_each_read(
+    monkeypatch: pytest.MonkeyPatch, store: TenantStore, action: Callable[[int], None]
+) -> None:
+    """Run `action(n)` (n: reads so far) right after each of `store`'s activity reads, while
+    the reading transaction is still open: another transaction commits between its read and
+    its write (PostgreSQL's read committed lets it)."""
+    read, reads = store._load, [0]
+
+    def read_then_act(session: Any, activity_ids: Any) -> Any:
+        rows = read(session, activity_ids)
+        reads[0] += 1
+        action(reads[0])
+        return rows
+
+    monkeypatch.setattr(store, "_load", read_then_act)
+
+
 @pytest.mark.postgres
 def test_given_a_push_marks_the_row_while_it_is_recorded_then_the_change_is_requeued(
     postgres_engine: Engine, monkeypatch: pytest.MonkeyPatch
@@ -317,18 +335,13 @@ def test_given_a_push_marks_the_row_while_it_is_recorded_then_the_change_is_requ
     store, pusher = TenantStore(postgres_engine, "acme"), TenantStore(postgres_engine, "acme")
     item = activity()
     store.record_activities([item])
-    read = store._load
-    pushed: list[str] = []
 
-    def read_then_pushed(session: Any, activity_ids: Any) -> Any:
-        rows = read(session, activity_ids)
-        if not pushed:  # another worker's push commits between this read and the write
+    def push_once(n: int) -> None:
+        if n == 1:  # another worker's push commits between this read and the write
             sent = pusher.load_pending([item["activity_id"]])
             pusher.mark_push_results(sent, [UpsertResult(item["activity_id"], True, TASK, True)])
-            pushed.append(item["activity_id"])
-        return rows
 
-    monkeypatch.setattr(store, "_load", read_then_pushed)
+    after_each_read(monkeypatch, store, push_once)
     result = store.record_activities([{**item, "outcome": "Voicemail"}])
     # the pushed Task holds the old content: the new one must go out again, with a new budget
     assert result == RecordResult(requeued=1)
@@ -349,17 +362,13 @@ def test_given_rows_that_keep_changing_then_recording_reads_20_times_gives_up_an
     store, other = TenantStore(postgres_engine, "acme"), TenantStore(postgres_engine, "acme")
     item = activity()
     store.record_activities([item])
-    read = store._load
     reads: list[int] = []
 
-    def read_then_changed(session: Any, activity_ids: Any) -> Any:
-        rows = read(session, activity_ids)
-        reads.append(len(reads) + 1)
-        # another import commits a newer version between every read and its write
-        other.record_activities([{**item, "duration_seconds": 1000 + len(reads)}])
-        return rows
+    def change(n: int) -> None:
+        reads.append(n)  # another import commits a newer version between every read and write
+        other.record_activities([{**item, "duration_seconds": 1000 + n}])
 
-    monkeypatch.setattr(store, "_load", read_then_changed)
+    after_each_read(monkeypatch, store, change)
     with pytest.raises(StoreError) as caught:
         store.record_activities([{**item, "duration_seconds": 5}])
     assert len(reads) == 20
@@ -381,15 +390,11 @@ def test_given_a_row_changed_between_marks_read_and_write_then_it_is_skipped_and
     store.record_activities([unanswered, changed, kept])
     order = [a["activity_id"] for a in (unanswered, changed, kept)]
     sent = sorted(store.load_pending(order), key=lambda a: order.index(a.activity_id))
-    read = store._load
 
-    def read_then_changed(session: Any, activity_ids: Any) -> Any:
-        rows = read(session, activity_ids)
-        # an import commits new content for one row after this transaction read it
+    def change(n: int) -> None:  # an import commits new content for one row after the read
         other.record_activities([{**changed, "duration_seconds": 999}])
-        return rows
 
-    monkeypatch.setattr(store, "_load", read_then_changed)
+    after_each_read(monkeypatch, store, change)
     results = [UpsertResult(a["activity_id"], True, TASK, True) for a in (changed, kept)]
     outcome = store.mark_push_results(sent, results)
     # one row without a result and one changed under the write: both skipped; the third marked
