@@ -59,7 +59,9 @@ MODULES: dict[str, Target] = {
     # PostgreSQL): they reach every function, and the end-to-end pull costs minutes per survivor
     "page_sql": Target(("connector/store/page_sql.py",), ("tests/store",)),
     "rowhash": Target(("connector/store/rowhash.py",), ("tests/store",)),
-    "pull_rows": Target(("connector/store/pull_rows.py",), ("tests/store",)),
+    "pull_rows": Target(
+        ("connector/store/pull_rows.py",), ("tests/store", "tests/privacy/test_sealed_rows.py")
+    ),
     "leases": Target(
         ("connector/store/leases.py",),
         ("tests/schedule/test_leases.py", "tests/store/test_leases_documented.py"),
