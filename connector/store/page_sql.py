@@ -71,6 +71,26 @@ _SQLITE_LOG_REMOVALS = (
 )
 
 
+#: The CRM's binary id order on PostgreSQL (the id-order index's collation), and on SQLite.
+_POSTGRES_ID_ORDER = 'crm_id COLLATE "C"'
+_SQLITE_ID_ORDER = "crm_id"
+_POSTGRES_REMOVE_MEMBERS = (
+    "WITH gone AS (DELETE FROM memberships "
+    "WHERE customer_id = %s AND report_id = %s{in_range} AND crm_id = ANY(%b) "
+    "RETURNING customer_id, report_id, crm_id) "
+    "INSERT INTO member_removals (customer_id, report_id, crm_id, removed_at, reason) "
+    "SELECT customer_id, report_id, crm_id, %s, 'left' FROM gone "
+    "ON CONFLICT (customer_id, report_id, crm_id) DO UPDATE "
+    "SET removed_at = excluded.removed_at, reason = excluded.reason"
+)
+_SQLITE_REMOVE_MEMBER = (
+    "DELETE FROM memberships WHERE customer_id = ? AND report_id = ? AND crm_id = ?"
+)
+_MEMBERS_IN_RANGE = (
+    "SELECT crm_id FROM memberships WHERE customer_id = {mark} AND report_id = {mark}{in_range}"
+)
+
+
 def members_removal(after: str | None, last: str) -> tuple[str, list[Any]]:
     """The PostgreSQL deletion of a call list's members that left the page's range, and its
     bounds; parameters (customer, report, *bounds, ids, removal time). The ids lie in
@@ -79,17 +99,8 @@ def members_removal(after: str | None, last: str) -> tuple[str, list[Any]]:
     without statistics, a sequential scan with them once a page removes a few thousand rows).
     The removed members are logged for the change feed in the same statement (their crm id
     only): the count is the logged rows, one per deleted member."""
-    in_range, bounds = _range('crm_id COLLATE "C"', "%s", after, last)
-    sql = (
-        "WITH gone AS (DELETE FROM memberships "  # noqa: S608
-        f"WHERE customer_id = %s AND report_id = %s{in_range} AND crm_id = ANY(%b) "
-        "RETURNING customer_id, report_id, crm_id) "
-        "INSERT INTO member_removals (customer_id, report_id, crm_id, removed_at, reason) "
-        "SELECT customer_id, report_id, crm_id, %s, 'left' FROM gone "
-        "ON CONFLICT (customer_id, report_id, crm_id) DO UPDATE "
-        "SET removed_at = excluded.removed_at, reason = excluded.reason"
-    )
-    return sql, bounds
+    in_range, bounds = _range(_POSTGRES_ID_ORDER, "%s", after, last)
+    return _POSTGRES_REMOVE_MEMBERS.format(in_range=in_range), bounds
 
 
 def members_in_range(dialect: str, after: str | None, until: str | None) -> tuple[str, list[Any]]:
@@ -97,12 +108,9 @@ def members_in_range(dialect: str, after: str | None, until: str | None) -> tupl
     order, and its bounds; the statement's parameters are (customer, report, *bounds)."""
     postgres = dialect == "postgresql"
     mark = "%s" if postgres else "?"
-    in_range, bounds = _range('crm_id COLLATE "C"' if postgres else "crm_id", mark, after, until)
-    sql = (
-        "SELECT crm_id FROM memberships "  # noqa: S608
-        f"WHERE customer_id = {mark} AND report_id = {mark}{in_range}"
-    )
-    return sql, bounds
+    column = _POSTGRES_ID_ORDER if postgres else _SQLITE_ID_ORDER
+    in_range, bounds = _range(column, mark, after, until)
+    return _MEMBERS_IN_RANGE.format(mark=mark, in_range=in_range), bounds
 
 
 def _range(column: str, mark: str, after: str | None, until: str | None) -> tuple[str, list[Any]]:
@@ -177,8 +185,7 @@ def reconcile_members(
         added = int(cursor.rowcount)
     if gone:
         cursor.executemany(
-            "DELETE FROM memberships WHERE customer_id = ? AND report_id = ? AND crm_id = ?",
-            [(customer_id, report_id, crm_id) for crm_id in gone],
+            _SQLITE_REMOVE_MEMBER, [(customer_id, report_id, crm_id) for crm_id in gone]
         )
         cursor.executemany(
             _SQLITE_LOG_REMOVALS, [(customer_id, report_id, crm_id, now) for crm_id in gone]
