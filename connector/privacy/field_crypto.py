@@ -11,24 +11,8 @@ from the key, the column, the row's id and the value (a synthetic nonce, as in S
 equal values in different rows or columns still encrypt differently, and a nonce can only
 repeat for the very same column, row and value, where GCM then yields the very same
 ciphertext and reveals nothing but "unchanged". That keeps a row's stored form stable while
-its content is, so the pull's change hash over stored values still detects changes.
-
-`seal_row` (the pull, every mapped prospect) derives one digest per row instead of one per
-value, which is most of what sealing costs: D = keyed BLAKE2b (88 bits, a key derived from the
-data key for this purpose only) over an unambiguous encoding (the `repr` of a tuple of strings
-and `None`s, Python's literal syntax: `None` and `""` differ, no value runs into the next) of
-the customer id, the row's id and every column name and value of the row, in order. The i-th
-value of the row is sealed with the nonce D ‖ i (one byte; rows of more than 256 values fall
-back to `seal_cell`). Why no nonce is ever reused for
-a different plaintext under one key: a data key belongs to one customer; two equal row nonces
-need equal i and equal D; equal D means equal encoded rows (same customer, row id, columns and
-values in the same order, so the i-th column and value are the same, hence the same plaintext
-and associated data and the very same ciphertext), unless two different rows collide in 88
-bits of a keyed hash, whose key never leaves this process: about n²/2^89 for n row versions
-ever sealed under one key (10^9 of them: under 2^-29). A row nonce and a `seal_cell` or
-random nonce are unrelated 96-bit values. Like `seal_cell`, a row's stored form is stable
-while its content is; when any value of the row changes, all of its values get new nonces
-(the row is written anyway). Reading needs nothing of this: the nonce travels in the value.
+its content is. Prospect fields stored one `enc1:` value per column before sealed rows still
+read: the nonce travels in the value.
 
 Sealed rows. `seal_record` (the pull, every mapped prospect) stores a row's fields as ONE value:
 `enc2:` + url-safe base64 of (96-bit nonce ‖ ciphertext ‖ tag), whose plaintext is the JSON
@@ -42,8 +26,8 @@ a data key belongs to one customer; equal nonces mean equal digests, and equal d
 equal (associated data, plaintext) pairs, hence the very same ciphertext, unless two
 different row versions collide in 96 bits of a keyed hash whose key never leaves this
 process: about n²/2^97 for n row versions ever sealed under one key (10^9 of them: under
-2^-37). A sealed row's nonce and any other nonce under the key (random, `seal_cell`,
-`seal_row`) are unrelated 96-bit values. The row's stored form is stable while its content
+2^-37). A sealed row's nonce and any other nonce under the key (random or `seal_cell`) are
+unrelated 96-bit values. The row's stored form is stable while its content
 is, and the nonce (public anyway: it travels in the value) doubles as the row's change hash:
 it changes whenever any field does, is keyed per customer and is gone with the data key.
 
@@ -79,11 +63,7 @@ NONCE_BYTES = 12
 _LOOKUP_LABEL = b"connector/lookup-hash/v1"
 _CHANGE_LABEL = b"connector/change-hash/v1"
 _NONCE_LABEL = b"connector/synthetic-nonce/v1"
-_ROW_NONCE_LABEL = b"connector/row-nonce/v1"
 _SEALED_ROW_LABEL = b"connector/sealed-row-nonce/v2"
-#: Bytes of a row's nonce digest; the last nonce byte is the value's place in the row.
-ROW_DIGEST_BYTES = NONCE_BYTES - 1
-_MAX_ROW_VALUES = 256
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -127,13 +107,9 @@ class FieldCipher:
         self._lookup_key = derive_key(data_key, _LOOKUP_LABEL)
         self._change_key = derive_key(data_key, _CHANGE_LABEL)
         self._nonce_key = derive_key(data_key, _NONCE_LABEL)
-        self._row_nonce = hashlib.blake2b(
-            key=derive_key(data_key, _ROW_NONCE_LABEL), digest_size=ROW_DIGEST_BYTES
-        )
         self._sealed_row = hashlib.blake2b(
             key=derive_key(data_key, _SEALED_ROW_LABEL), digest_size=NONCE_BYTES
         )
-        self._column_data: dict[str, bytes] = {}
 
     def __repr__(self) -> str:
         return f"FieldCipher({self.customer_id!r})"
@@ -186,33 +162,6 @@ class FieldCipher:
             return plain.decode("utf-8")
         except (InvalidTag, ValueError, binascii.Error, UnicodeError):
             raise undecryptable(self.customer_id, column) from None
-
-    def seal_row(self, row_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
-        """Every value of a mapped row encrypted, with nonces derived from the whole row (see
-        the module: one keyed digest per row, the value's place in the row its last byte)."""
-        if len(fields) > _MAX_ROW_VALUES:
-            return {name: self.seal_cell(name, row_id, value) for name, value in fields.items()}
-        message: list[str | None] = [self.customer_id, row_id]
-        for item in fields.items():
-            message.extend(item)
-        hasher = self._row_nonce.copy()
-        hasher.update(repr(tuple(message)).encode("utf-8", "surrogatepass"))
-        digest = hasher.digest()
-        encrypt, column_data = self._aead.encrypt, self._column_data
-        sealed: dict[str, str | None] = {}
-        for place, (name, value) in enumerate(fields.items()):
-            if value is None:
-                sealed[name] = None
-                continue
-            data = column_data.get(name)
-            if data is None:
-                data = column_data[name] = associated_data(self.customer_id, name)
-            nonce = digest + _PLACES[place]
-            raw = nonce + encrypt(nonce, value.encode("utf-8"), data)
-            sealed[name] = PREFIX + binascii.b2a_base64(raw, newline=False).translate(
-                _URLSAFE
-            ).decode("ascii")
-        return sealed
 
     def seal_record(self, row_id: str, fields: Mapping[str, str | None]) -> tuple[str, str]:
         """Row `row_id`'s fields sealed as one value, and its change hash (hex): see the
@@ -302,9 +251,6 @@ class NoKeyCipher(FieldCipher):
 
     def open_record(self, row_id: str, sealed: str) -> dict[str, str]:
         raise undecryptable(self.customer_id, "sealed row")
-
-
-_PLACES = tuple(bytes([place]) for place in range(_MAX_ROW_VALUES))
 
 
 def _not_a_row(customer_id: str, column: str, value: str | None) -> str | None:

@@ -126,7 +126,10 @@ def test_rows_in_the_older_forms_read_and_the_next_pull_seals_them(engine: Engin
     store = TenantStore(engine, "demo")
     store.ensure_customer()
     cipher = customer_cipher(store, create=True)
-    per_field = cipher.seal_row(ADA.crm_id, {"email": ADA_EMAIL, "first_name": "Ada"})
+    per_field = {  # one enc1 value per column, as before sealed rows
+        name: cipher.seal_cell(name, ADA.crm_id, value)
+        for name, value in {"email": ADA_EMAIL, "first_name": "Ada"}.items()
+    }
     with store.session() as session:
         session.add(Prospect(customer_id="demo", crm_id=ADA.crm_id, row_hash="old", **per_field))
         bob = Prospect(customer_id="demo", crm_id=BOB.crm_id, row_hash="old", email=BOB.email)
