@@ -114,16 +114,7 @@ class PrivacyMixin(TenantStoreBase):
     def _contact_rows(session: Session) -> list[ContactRow]:
         names = ("crm_id", "email", "phone", "mobile_phone", "sealed")
         stmt = select(*[getattr(Prospect, name) for name in names])
-        return [
-            {
-                "crm_id": crm_id,
-                "email": email,
-                "phone": phone,
-                "mobile_phone": mobile,
-                "sealed": sealed,
-            }
-            for crm_id, email, phone, mobile, sealed in session.exec(stmt)
-        ]
+        return [dict(zip(names, row, strict=True)) for row in session.exec(stmt)]
 
     def identities(self, crm_ids: Sequence[str]) -> list[dict[str, str | None]]:
         """The identifying fields (IDENTITY_FIELDS) of the prospects `crm_ids`, with their
