@@ -4,7 +4,10 @@ A page holds up to 2,000 rows, so these run on the driver's cursor with rows as 
 (no ORM objects, no per-row dicts), and the database itself decides what changed:
 
 - prospects are inserted, or updated only where the stored change hash differs from the
-  page's (`ON CONFLICT ... DO UPDATE ... WHERE`); the affected-row count is what was written;
+  page's (`ON CONFLICT ... DO UPDATE ... WHERE`); the affected-row count is what was written.
+  A page of sealed rows (the pull's: one `enc2:` value per row) has its own statement that
+  binds only the sealed value and empties the per-field columns in SQL: binding sixteen
+  NULLs a row cost SQLite more than the rest of the row's write;
 - members are inserted unless present (the count is what was added), and those in the page's
   id range that the page no longer holds are deleted (the count is what was removed) and
   logged in `member_removals` (crm id only) for the read API's change feed.
@@ -28,6 +31,9 @@ from connector.store.models import PROSPECT_STORED
 
 #: One prospect of a page: (crm id, one value per `PROSPECT_STORED`, change hash).
 ProspectRow = tuple[str, Sequence[str | None], str]
+#: One sealed prospect of a page: (crm id, sealed value, change hash); its per-field
+#: columns are stored empty.
+SealedRow = tuple[str, str, str]
 
 _FIELDS = ", ".join(PROSPECT_STORED)
 _SET = ", ".join(
@@ -51,6 +57,27 @@ _POSTGRES_PROSPECTS = (
     f"SELECT %s, crm_id, {_FIELDS}, row_hash, %s, %s, %s "
     f"FROM {_PAGE} AS page(crm_id, {_FIELDS}, row_hash) "
     f"ON CONFLICT (customer_id, crm_id) DO UPDATE SET {_SET} "
+    "WHERE p.row_hash IS DISTINCT FROM excluded.row_hash"
+)
+#: Sealed rows: the per-field columns (those before `sealed`) emptied, as a full row with
+#: only the sealed value would store them.
+_PLAIN = PROSPECT_STORED[:-1]
+_SEALED_COLUMNS = "customer_id, crm_id, sealed, row_hash, first_seen_at, updated_at, last_seen_run"
+_SEALED_WRITTEN = ("sealed", "row_hash", "updated_at", "last_seen_run")
+_SEALED_SET = ", ".join(
+    [f"{name} = NULL" for name in _PLAIN]
+    + [f"{name} = excluded.{name}" for name in _SEALED_WRITTEN]
+)
+_SQLITE_SEALED_PROSPECTS = (
+    f"INSERT INTO prospects ({_SEALED_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "  # noqa: S608
+    f"ON CONFLICT (customer_id, crm_id) DO UPDATE SET {_SEALED_SET} "
+    "WHERE prospects.row_hash IS NOT excluded.row_hash"
+)
+_POSTGRES_SEALED_PROSPECTS = (
+    f"INSERT INTO prospects AS p ({_SEALED_COLUMNS}) "  # noqa: S608
+    "SELECT %s, crm_id, sealed, row_hash, %s, %s, %s "
+    "FROM unnest(%b::text[], %b::text[], %b::text[]) AS page(crm_id, sealed, row_hash) "
+    f"ON CONFLICT (customer_id, crm_id) DO UPDATE SET {_SEALED_SET} "
     "WHERE p.row_hash IS DISTINCT FROM excluded.row_hash"
 )
 _SQLITE_ADD_MEMBERS = (
@@ -144,6 +171,26 @@ def upsert_prospects(
             (customer_id, crm_id, *values, digest, now, now, run_id)
             for crm_id, values, digest in rows
         ],
+    )
+    return int(cursor.rowcount)
+
+
+def upsert_sealed_prospects(
+    cursor: Any, dialect: str, customer_id: str, run_id: str, now: Any, rows: Sequence[SealedRow]
+) -> int:
+    """`upsert_prospects` for rows that hold only a sealed value (their per-field columns are
+    stored empty); returns how many were written. Crm ids are distinct."""
+    if not rows:
+        return 0
+    if dialect == "postgresql":
+        ids, sealed, hashes = (list(column) for column in zip(*rows, strict=True))
+        cursor.execute(
+            _POSTGRES_SEALED_PROSPECTS, [customer_id, now, now, run_id, ids, sealed, hashes]
+        )
+        return int(cursor.rowcount)
+    cursor.executemany(
+        _SQLITE_SEALED_PROSPECTS,
+        [(customer_id, crm_id, value, digest, now, now, run_id) for crm_id, value, digest in rows],
     )
     return int(cursor.rowcount)
 

@@ -365,22 +365,30 @@ class PullRowsMixin(TenantStoreBase):
         # one row per id, the last one read winning; every person column is written, so a
         # field dropped from the map is emptied. A sealed row brings its change hash (the
         # digest its nonce is, over every field: see `field_crypto`); others are hashed here.
+        # A page of sealed rows only (the pull's) binds just the sealed value per row.
         latest = {crm_id: fields for crm_id, fields in mapped}
-        key, get, plain_columns = hash_key, PROSPECT_STORED, len(PROSPECT_STORED) - 1
+        sealed = _sealed_rows(latest)
         rows = []
-        for crm_id, fields in latest.items():
-            values = tuple(map(fields.get, get))
-            sealed_only = values[-1] is not None and values.count(None) == plain_columns
-            digest = fields.get("row_hash") if sealed_only else None
-            rows.append((crm_id, values, digest or row_hash(key, values)))
+        if sealed is None:
+            key, get, plain_columns = hash_key, PROSPECT_STORED, len(PROSPECT_STORED) - 1
+            for crm_id, fields in latest.items():
+                values = tuple(map(fields.get, get))
+                sealed_only = values[-1] is not None and values.count(None) == plain_columns
+                digest = fields.get("row_hash") if sealed_only else None
+                rows.append((crm_id, values, digest or row_hash(key, values)))
         connection = session.connection()
         dialect = connection.dialect
         now = self._bind_timestamp(dialect)(utcnow())
         cursor = connection.connection.cursor()
         try:
-            written = page_sql.upsert_prospects(
-                cursor, dialect.name, self.customer_id, run_id, now, rows
-            )
+            if sealed is None:
+                written = page_sql.upsert_prospects(
+                    cursor, dialect.name, self.customer_id, run_id, now, rows
+                )
+            else:
+                written = page_sql.upsert_sealed_prospects(
+                    cursor, dialect.name, self.customer_id, run_id, now, sealed
+                )
             added, removed = page_sql.reconcile_members(
                 cursor,
                 dialect.name,
@@ -394,7 +402,7 @@ class PullRowsMixin(TenantStoreBase):
             )
         finally:
             cursor.close()
-        return written, len(rows) - written, added, removed
+        return written, len(latest) - written, added, removed
 
     @property
     def _hash_key(self) -> bytes:
@@ -460,6 +468,26 @@ class PullRowsMixin(TenantStoreBase):
                 )
                 out.update({p.crm_id: p for p in session.exec(stmt)})
         return out
+
+
+_SEALED_KEYS = frozenset({"sealed", "row_hash"})
+
+
+def _sealed_rows(
+    latest: Mapping[str, Mapping[str, str | None]],
+) -> list[page_sql.SealedRow] | None:
+    """The page as sealed rows (crm id, sealed value, its change hash) when every row holds
+    only those two (the pull's rows: see `privacy.keys.row_sealer`); else None, and the page
+    is written column by column."""
+    rows = []
+    for crm_id, fields in latest.items():
+        if not fields.keys() <= _SEALED_KEYS:
+            return None
+        sealed, digest = fields.get("sealed"), fields.get("row_hash")
+        if sealed is None or not digest:
+            return None
+        rows.append((crm_id, sealed, digest))
+    return rows
 
 
 def as_listing(report: Any) -> ReportListing:

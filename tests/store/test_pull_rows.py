@@ -13,7 +13,14 @@ from sqlmodel import select
 
 from connector.errors import LeaseLost
 from connector.store import TenantStore
-from connector.store.models import Checkpoint, Membership, Prospect, RejectedRow, Suppression
+from connector.store.models import (
+    PROSPECT_FIELDS,
+    Checkpoint,
+    Membership,
+    Prospect,
+    RejectedRow,
+    Suppression,
+)
 from connector.store.pull_rows import PageOutcome, ReportListing, as_listing
 from connector.store.subjects_lock import _LOCK_CLASS
 from tests.helpers.stores import owner_of
@@ -491,3 +498,64 @@ def test_a_pages_outcome_adds_each_count_to_the_runs_counters(store: TenantStore
     assert run.rows_read == 17 and run.prospects_written == 7
     assert (run.prospects_unchanged, run.memberships_added, run.memberships_removed) == (2, 5, 1)
     assert (run.rejected, run.suppressed) == (1, 1)
+
+
+def sealed_person(n: int, version: str = "v1") -> tuple[str, dict[str, str | None]]:
+    """A row as the pull hands it over: one sealed value and its change hash only."""
+    return cid(n), {"sealed": f"enc2:sealed-{n}-{version}", "row_hash": f"hash-{n}-{version}"}
+
+
+def stored_columns(engine: Engine, crm_id: str) -> dict[str, Any]:
+    with owner_of(engine).connect() as conn:
+        row = conn.execute(
+            text("SELECT * FROM prospects WHERE customer_id = 'acme' AND crm_id = :id"),
+            {"id": crm_id},
+        ).one()
+    return dict(row._mapping)
+
+
+def test_given_a_page_of_sealed_rows_then_every_field_column_is_emptied_and_only_changes_written(
+    store: TenantStore, engine: Engine
+) -> None:
+    every_field = {name: f"{name}-{1}" for name in PROSPECT_FIELDS}
+    first = store.start_run("pull").run_id
+    page(store, first, [(cid(1), every_field), person(2)])
+
+    second = store.start_run("pull").run_id
+    outcome = page(store, second, [sealed_person(1), sealed_person(2)])
+
+    assert (outcome.written, outcome.unchanged) == (2, 0)
+    for n in (1, 2):
+        row = stored_columns(engine, cid(n))
+        assert {name: row[name] for name in PROSPECT_FIELDS} == dict.fromkeys(PROSPECT_FIELDS)
+        assert (row["sealed"], row["row_hash"]) == (f"enc2:sealed-{n}-v1", f"hash-{n}-v1")
+        assert row["last_seen_run"] == second
+    assert store.prospects_by_ids([cid(1)])[cid(1)].first_seen_at is not None
+
+    third = store.start_run("pull").run_id
+    again = page(store, third, [sealed_person(1), sealed_person(2, "v2")])
+    assert (again.written, again.unchanged) == (1, 1)
+    assert stored_columns(engine, cid(1))["last_seen_run"] == second  # unchanged: not written
+    changed = stored_columns(engine, cid(2))
+    assert (changed["sealed"], changed["row_hash"], changed["last_seen_run"]) == (
+        "enc2:sealed-2-v2",
+        "hash-2-v2",
+        third,
+    )
+
+
+def test_given_a_page_mixing_sealed_and_plain_rows_then_each_keeps_its_own_hash(
+    store: TenantStore, engine: Engine
+) -> None:
+    run_id = store.start_run("pull").run_id
+    plain = (cid(2), {"sealed": "enc2:sealed-2", "row_hash": "hash-2", "title": "CTO"})
+    without_hash = (cid(3), {"sealed": "enc2:sealed-3", "row_hash": None})
+
+    outcome = page(store, run_id, [sealed_person(1), plain, without_hash])
+
+    assert outcome.written == 3
+    assert stored_columns(engine, cid(1))["row_hash"] == "hash-1-v1"
+    for n in (2, 3):  # hashed over the stored columns, as rows that are not sealed only
+        row = stored_columns(engine, cid(n))
+        assert row["row_hash"] not in {f"hash-{n}", None} and len(row["row_hash"]) > 8
+    assert stored_columns(engine, cid(2))["title"] == "CTO"
