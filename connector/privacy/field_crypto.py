@@ -66,6 +66,26 @@ _NONCE_LABEL = b"connector/synthetic-nonce/v1"
 _SEALED_ROW_LABEL = b"connector/sealed-row-nonce/v2"
 _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+#: A JSON string as `_json` writes one (the encoder's own function, in C where available).
+_json_string = json.encoder.encode_basestring
+#: `"name":` per field name seen, as `_json` writes an object's key.
+_json_keys: dict[str, str] = {}
+
+
+def _row_plaintext(fields: Mapping[str, str | None]) -> str:
+    """`_json` of `fields`' non-null items, built from its parts: the very same text (same
+    string encoding, separators and key order), at a third of the encoder's cost per row."""
+    parts = []
+    for name, value in fields.items():
+        if value is None:
+            continue
+        if value.__class__ is not str:
+            return _json({key: item for key, item in fields.items() if item is not None})
+        key = _json_keys.get(name)
+        if key is None:
+            key = _json_keys.setdefault(name, _json_string(name) + ":")
+        parts.append(key + _json_string(value))
+    return "{" + ",".join(parts) + "}"
 
 
 def new_data_key() -> bytes:
@@ -110,6 +130,8 @@ class FieldCipher:
         self._sealed_row = hashlib.blake2b(
             key=derive_key(data_key, _SEALED_ROW_LABEL), digest_size=NONCE_BYTES
         )
+        # `row_associated_data` but its row id and closing bracket: `["enc2","<customer>",`
+        self._row_data_head = _json(["enc2", customer_id])[:-1] + ","
 
     def __repr__(self) -> str:
         return f"FieldCipher({self.customer_id!r})"
@@ -166,9 +188,8 @@ class FieldCipher:
     def seal_record(self, row_id: str, fields: Mapping[str, str | None]) -> tuple[str, str]:
         """Row `row_id`'s fields sealed as one value, and its change hash (hex): see the
         module (the nonce is a keyed digest of the row, and is the change hash)."""
-        data = row_associated_data(self.customer_id, row_id)
-        plain = _json({name: value for name, value in fields.items() if value is not None})
-        message = plain.encode("utf-8")
+        data = (self._row_data_head + _json_string(row_id) + "]").encode("utf-8")
+        message = _row_plaintext(fields).encode("utf-8")
         hasher = self._sealed_row.copy()
         hasher.update(data)
         hasher.update(message)

@@ -4,17 +4,23 @@ data, legacy plaintext read as it is, keyed hashes that need the data key."""
 from __future__ import annotations
 
 import base64
+import json
 
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from connector.errors import SecretError
 from connector.privacy.field_crypto import (
     NONCE_BYTES,
     PREFIX,
+    ROW_PREFIX,
     FieldCipher,
     NoKeyCipher,
     is_sealed,
     new_data_key,
+    row_associated_data,
 )
 
 EMAIL = "ada.lovelace@example.com"
@@ -137,3 +143,37 @@ def test_a_cipher_never_shows_its_key(acme: FieldCipher) -> None:
 def test_a_data_key_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(SecretError, match="32 bytes"):
         FieldCipher("acme", b"short")
+
+
+_FIELD_VALUES = st.none() | st.text()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    fields=st.dictionaries(st.text(), _FIELD_VALUES, max_size=8),
+    customer=st.text(min_size=1),
+    row_id=st.text(),
+)
+def test_a_sealed_row_is_the_json_of_its_non_null_fields_bound_to_its_customer_and_row(
+    fields: dict[str, str | None], customer: str, row_id: str
+) -> None:
+    cipher = FieldCipher(customer, bytes(32))
+    sealed, digest = cipher.seal_record(row_id, fields)
+
+    raw = base64.urlsafe_b64decode(sealed[len(ROW_PREFIX) :])
+    associated = row_associated_data(customer, row_id)
+    plain = AESGCM(bytes(32)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated)
+    kept = {name: value for name, value in fields.items() if value is not None}
+    # the documented plaintext, byte for byte: compact JSON, non-ASCII as it is, key order kept
+    assert plain == json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode()
+    assert cipher.open_record(row_id, sealed) == kept
+    assert digest == raw[:NONCE_BYTES].hex()
+
+
+def test_a_row_with_a_value_that_is_not_text_seals_as_the_same_json() -> None:
+    cipher = FieldCipher("acme", bytes(32))
+    fields: dict[str, object] = {"email": "a@example.com", "score": 7, "owner": None}
+
+    sealed, _ = cipher.seal_record("003A", fields)  # type: ignore[arg-type]
+
+    assert cipher.open_record("003A", sealed) == {"email": "a@example.com", "score": 7}
