@@ -18,7 +18,12 @@ next to CONNECTOR_DATABASE_URL, or postgresql://postgres@127.0.0.1:5432/test, an
 afterwards).
 
 Usage: .venv/bin/python scripts/bench.py [--sizes 10000 100000 1000000] [--stores sqlite postgres]
+                                         [--rounds 3]
        .venv/bin/python scripts/bench.py --quick      # 10,000 rows on SQLite: about a minute
+
+Each size and store is measured in rounds (the baseline, then the connector, each time in a
+fresh store); the table gives each side's median and the range of the rounds' ratios, and
+the load average at the start and the end: a shared machine's speed drifts between runs.
 Targets: connector CPU per row within 2x the baseline's; PostgreSQL at >= 0.7x SQLite's rate;
 API calls about 1 per 2,000 rows plus a constant; peak RSS flat as rows grow.
 
@@ -265,6 +270,8 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) ->
 
 #: Whether to measure the stages of the connector's work too (`--stages`).
 STAGES = False
+#: Rounds per size and store (`--rounds`).
+ROUNDS = 3
 #: Where `--profile` writes the connector child's py-spy samples (collapsed stacks), or None.
 PROFILE_DIR: Path | None = None
 
@@ -360,7 +367,11 @@ def store_url(
     if store == "sqlite":
         url = f"sqlite:///{work / (name + '.db')}"
         migrate(make_engine(url))
-        yield url, {}
+        try:
+            yield url, {}
+        finally:
+            for path in work.glob(f"{name}.db*"):  # the database and its WAL files
+                path.unlink()
         return
     import secrets
 
@@ -419,16 +430,17 @@ def measure(rows: int, stores: list[str]) -> list[dict[str, Any]]:
             (work / "info.json").write_text(json.dumps(info))
             lift_report_run_limits(info)
             for store in stores:
-                with store_url(store, work, "baseline", as_owner=True) as (url, extra):
-                    baseline = run_child("baseline", work, url, {**env, **extra})
-                with store_url(store, work, "connector") as (url, extra):
-                    connector = run_child(
-                        "connector", work, url, {**env, **extra}, f"{rows}-{store}"
-                    )
-                results.append(
-                    {"size": rows, "store": store, "baseline": baseline, "connector": connector}
-                )
-                print(json.dumps(results[-1]), file=sys.stderr, flush=True)
+                rounds = []
+                for number in range(ROUNDS):
+                    with store_url(store, work, "baseline", as_owner=True) as (url, extra):
+                        baseline = run_child("baseline", work, url, {**env, **extra})
+                    with store_url(store, work, "connector") as (url, extra):
+                        connector = run_child(
+                            "connector", work, url, {**env, **extra}, f"{rows}-{store}-{number}"
+                        )
+                    rounds.append({"baseline": baseline, "connector": connector})
+                    print(json.dumps(rounds[-1]), file=sys.stderr, flush=True)
+                results.append({"size": rows, "store": store, **median_round(rounds)})
             if STAGES:
                 with store_url("sqlite", work, "stages") as (url, extra):
                     stages = run_child("stages", work, url, {**env, **extra})
@@ -439,6 +451,29 @@ def measure(rows: int, stores: list[str]) -> list[dict[str, Any]]:
             server.terminate()
             server.wait(timeout=30)
     return results
+
+
+def cpu_per_row(measured: dict[str, Any]) -> float:
+    """Client CPU seconds per stored row of one measurement."""
+    return float(measured["cpu"]) / max(int(measured["rows"]), 1)
+
+
+def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The rounds of one size and store as one result: each side's round of median CPU per
+    row, and the range of the per-round CPU ratios (baseline and connector of a round ran
+    one after the other, so a ratio compares like with like on a machine whose speed drifts)."""
+
+    def median(side: str) -> dict[str, Any]:
+        ordered = sorted((round_[side] for round_ in rounds), key=cpu_per_row)
+        return ordered[len(ordered) // 2]
+
+    ratios = [cpu_per_row(r["connector"]) / cpu_per_row(r["baseline"]) for r in rounds]
+    return {
+        "baseline": median("baseline"),
+        "connector": median("connector"),
+        "rounds": len(rounds),
+        "ratios": [min(ratios), max(ratios)],
+    }
 
 
 def py_spy() -> str:
@@ -467,18 +502,25 @@ def lift_report_run_limits(info: dict[str, Any]) -> None:
 def print_table(results: list[dict[str, Any]]) -> None:
     print(
         "| rows | store | connector rec/s | connector CPU µs/row | baseline rec/s "
-        "| baseline CPU µs/row | CPU ratio | API calls | report runs | connector peak RSS |"
+        "| baseline CPU µs/row | CPU ratio | ratio per round | API calls | report runs "
+        "| connector peak RSS |"
     )
-    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: |")
     for r in results:
         c, b = r["connector"], r["baseline"]
-        c_cpu = 1e6 * c["cpu"] / max(c["rows"], 1)
-        b_cpu = 1e6 * b["cpu"] / max(b["rows"], 1)
+        c_cpu, b_cpu = 1e6 * cpu_per_row(c), 1e6 * cpu_per_row(b)
+        low, high = r["ratios"]
         print(
             f"| {r['size']:,} | {r['store']} | {c['rows'] / c['seconds']:,.0f} | {c_cpu:.0f} "
             f"| {b['rows'] / b['seconds']:,.0f} | {b_cpu:.0f} | {c_cpu / b_cpu:.2f} "
+            f"| {low:.2f}-{high:.2f} ({r['rounds']}) "
             f"| {c['calls']} | {c['report_runs']} | {c['rss_mb']:.0f} MB |"
         )
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average, for reading the figures beside it."""
+    return f"{os.getloadavg()[0]:.1f}"
 
 
 def print_stages(results: list[dict[str, Any]]) -> None:
@@ -510,6 +552,13 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="10,000 rows on SQLite only.")
     parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="Rounds per size and store, each the baseline then the connector; the table "
+        "gives each side's median and the range of the rounds' ratios (default 3).",
+    )
+    parser.add_argument(
         "--stages",
         action="store_true",
         help="Also measure fetching alone and mapping alone (with distinct phone numbers too).",
@@ -537,14 +586,18 @@ def main() -> None:
         measure_child = children[args.child]
         print(json.dumps(measure_child(info, key_pem, args.work, args.url)))
         return
-    global PROFILE_DIR, STAGES
-    PROFILE_DIR, STAGES = args.profile, args.stages
+    global PROFILE_DIR, ROUNDS, STAGES
+    if args.rounds < 1:
+        parser.error("--rounds must be 1 or more")
+    PROFILE_DIR, ROUNDS, STAGES = args.profile, args.rounds, args.stages
     sizes, stores = ([10_000], ["sqlite"]) if args.quick else (args.sizes, args.stores)
+    started_load = load_average()
     results = []
     for size in sizes:
         print(f"measuring {size:,} rows on {', '.join(stores)} ...", file=sys.stderr, flush=True)
         results.extend(measure(size, stores))
     print_table(results)
+    print(f"\nload average (1 min): {started_load} at the start, {load_average()} at the end")
     print()
     if STAGES:
         print_stages(results)
