@@ -177,3 +177,41 @@ def test_given_retry_after_longer_than_the_patience_then_it_stops_for_the_schedu
     assert stopped.value.retry_after == 3600
     assert sleeps == []
     assert len(responses.calls) == 1
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_given_an_answer_that_is_not_json_then_it_is_retried_and_named_as_such() -> None:
+    for _ in range(2):
+        responses.get(QUERY, body="<html>maintenance</html>", content_type="text/html")
+    responses.get(QUERY, json=OK)
+    sleeps: list[float] = []
+    session, _ = make_session(sleeps)
+
+    assert query(session) == OK
+    assert len(sleeps) == 2
+
+    responses.get(QUERY, body=b"", status=200)
+    session, _ = make_session([], max_attempts=1)
+    with pytest.raises(CrmTransient) as caught:
+        query(session)
+    assert caught.value.code == "NETWORK_ERROR"
+    assert "not JSON" in str(caught.value) and "acme" in str(caught.value)
+
+
+@responses.activate
+def test_an_answer_parses_as_the_json_it_is() -> None:
+    answer = {
+        "totalSize": 2,
+        "done": True,
+        "records": [
+            {"Id": "003000000000001AAA", "Name": "Zoë Ångström 李", "Amount": 1234.5},
+            {"Id": "003000000000002AAA", "Name": None, "Count": 999999999999999999},
+        ],
+    }
+    responses.get(QUERY, json=answer)
+    session, _ = make_session([])
+
+    parsed = query(session)
+
+    assert parsed == answer
+    assert type(parsed) is dict and type(parsed["records"][0]) is dict

@@ -140,7 +140,12 @@ def decode_rows(result: Mapping[str, Any], columns: Sequence[str]) -> list[dict[
     for row in raw:
         cells = row.get("dataCells") or []
         if len(cells) >= len(order):  # the usual case: every column has its cell
-            rows.append({name: cell_value(cells[index]) for index, name in picks})
+            # `cell_value` inline: a plain value as it is, only a currency object goes through
+            values = {name: cells[index].get("value") for index, name in picks}
+            for name, value in values.items():
+                if value.__class__ is dict:
+                    values[name] = cell_value({"value": value})
+            rows.append(values)
         else:
             present = len(cells)
             rows.append(
