@@ -79,7 +79,11 @@ def page_cursor(rows: Sequence[Mapping[str, Any]], id_column: str, after: str | 
 
 def cell_value(cell: Mapping[str, Any]) -> Any:
     """The raw value of a report cell (currency objects give their amount)."""
-    value = cell.get("value")
+    return plain_value(cell.get("value"))
+
+
+def plain_value(value: Any) -> Any:
+    """A cell's `value` as a plain value: a currency object gives its amount."""
     if isinstance(value, dict):
         return value.get("amount", value.get("value"))
     return value
@@ -144,7 +148,7 @@ def decode_rows(result: Mapping[str, Any], columns: Sequence[str]) -> list[dict[
             values = {name: cells[index].get("value") for index, name in picks}
             for name, value in values.items():
                 if value.__class__ is dict:
-                    values[name] = cell_value({"value": value})
+                    values[name] = plain_value(value)
             rows.append(values)
         else:
             present = len(cells)
