@@ -368,20 +368,13 @@ class PullRowsMixin(TenantStoreBase):
         # A page of sealed rows only (the pull's) binds just the sealed value per row.
         latest = {crm_id: fields for crm_id, fields in mapped}
         sealed = _sealed_rows(latest)
-        rows = []
-        if sealed is None:
-            key, get, plain_columns = hash_key, PROSPECT_STORED, len(PROSPECT_STORED) - 1
-            for crm_id, fields in latest.items():
-                values = tuple(map(fields.get, get))
-                sealed_only = values[-1] is not None and values.count(None) == plain_columns
-                digest = fields.get("row_hash") if sealed_only else None
-                rows.append((crm_id, values, digest or row_hash(key, values)))
         connection = session.connection()
         dialect = connection.dialect
         now = self._bind_timestamp(dialect)(utcnow())
         cursor = connection.connection.cursor()
         try:
             if sealed is None:
+                rows = _hashed_rows(latest, hash_key)
                 written = page_sql.upsert_prospects(
                     cursor, dialect.name, self.customer_id, run_id, now, rows
                 )
@@ -487,6 +480,21 @@ def _sealed_rows(
         if sealed is None or not digest:
             return None
         rows.append((crm_id, sealed, digest))
+    return rows
+
+
+def _hashed_rows(
+    latest: Mapping[str, Mapping[str, str | None]], key: bytes
+) -> list[page_sql.ProspectRow]:
+    """The page column by column, each row with its change hash: a sealed row's own (the
+    digest its nonce is), else `row_hash` over the stored values."""
+    rows: list[page_sql.ProspectRow] = []
+    plain_columns = len(PROSPECT_STORED) - 1
+    for crm_id, fields in latest.items():
+        values = tuple(map(fields.get, PROSPECT_STORED))
+        sealed_only = values[-1] is not None and values.count(None) == plain_columns
+        digest = fields.get("row_hash") if sealed_only else None
+        rows.append((crm_id, values, digest or row_hash(key, values)))
     return rows
 
 
