@@ -34,6 +34,7 @@ from connector.redaction import scrub_contacts
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.pull_rows import as_listing
 from connector.store.tenant import TenantStore
+from connector.sync.frozen_heap import frozen_heap
 from connector.sync.screen import Screen, Suppressions
 
 log = logging.getLogger(__name__)
@@ -115,7 +116,11 @@ def pull(
     and the run then ends as failed. Raises the `ConnectorError` that ended the run after
     recording it on the run (any other exception is recorded too, then re-raised).
     """
-    options = options or PullOptions()
+    with frozen_heap():  # a page's objects would otherwise make the collector rescan the process
+        return _pull(fm, store, crm, options or PullOptions())
+
+
+def _pull(fm: FieldMap, store: TenantStore, crm: CrmAdapter, options: PullOptions) -> SyncRun:
     store.ensure_customer()
     if options.seal is None:
         options = replace(
