@@ -140,9 +140,54 @@ def _phone(text: str, options: TransformOptions) -> Result:
     return _phone_e164(text, options.region)
 
 
+#: A North American number written plainly: an optional +1 (or a bare 1), a three-digit area
+#: code (in parentheses or not) and seven digits, in ASCII digits, with at most one space, dot
+#: or hyphen between the groups. `phonenumbers.parse` reads such text as country code 1 and
+#: those ten digits; anything else (extensions, letters, other spacing, other countries) takes
+#: the full parse.
+_PLAIN_NANP = re.compile(
+    r"(?:(\+1|1)[ .-]?)?(?:\(([2-9]\d\d)\)|([2-9]\d\d))[ .-]?(\d{3})[ .-]?(\d{4})", re.ASCII
+)
+#: The regions of calling code 1, where a number written without +1 is read as one of code 1.
+NANP_REGIONS = frozenset(phonenumbers.region_codes_for_country_code(1))
+#: The plan's main region: the library tries it first when it decides which region a number
+#: of code 1 belongs to, so a number valid for it is valid.
+NANP_MAIN_REGION = phonenumbers.region_code_for_country_code(1)
+
+
+def plain_nanp(text: str, region: str | None) -> str | Invalid | None:
+    """`_phone_e164`'s answer for a plainly written North American number without
+    `phonenumbers.parse` (about 6 µs against 25-30), or None when the text needs the full
+    parse. Property tests hold this shortcut to the library's answers."""
+    match = _PLAIN_NANP.fullmatch(text)
+    if match is None:
+        return None
+    prefix, bracketed, area, exchange, line = match.groups()
+    if prefix != "+1" and region not in NANP_REGIONS:
+        return None  # read in the region's own numbering plan, or not at all
+    national = (bracketed or area) + exchange + line
+    number = phonenumbers.PhoneNumber(country_code=1, national_number=int(national))
+    if phonenumbers.is_valid_number_for_region(
+        number, NANP_MAIN_REGION
+    ) or phonenumbers.is_valid_number(number):
+        return "+1" + national
+    return _not_valid(region)
+
+
+def _not_valid(region: str | None) -> Invalid:
+    where = f" for region {region}" if region else ""
+    return Invalid(f"not a valid phone number{where}")
+
+
 def _phone_e164(text: str, region: str | None) -> Result:
     """E.164 form of `text` (a compiled field map remembers the answers per customer:
     switchboard numbers repeat across many rows)."""
+    plain = plain_nanp(text, region)
+    return parsed_e164(text, region) if plain is None else plain
+
+
+def parsed_e164(text: str, region: str | None) -> Result:
+    """E.164 form of `text` as `phonenumbers` parses and validates it: the full path."""
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException as exc:
@@ -150,8 +195,7 @@ def _phone_e164(text: str, region: str | None) -> Result:
             return Invalid("phone number has no valid country code; write +<code> or set region")
         return Invalid("not a phone number")
     if not phonenumbers.is_valid_number(number):
-        where = f" for region {region}" if region else ""
-        return Invalid(f"not a valid phone number{where}")
+        return _not_valid(region)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
