@@ -88,12 +88,14 @@ def _refuse_foreign_rows(session: Session, _context: Any, _instances: Any) -> No
 @contextmanager
 def transaction(engine: Engine, scope: str) -> Iterator[Session]:
     """A session that commits on success and rolls back on any error; driver errors become
-    StoreError naming `scope`. Tenant and admin sessions both start from here."""
+    StoreError naming `scope` (those of statements run on the driver's own cursor, as a
+    pull's pages are, as well as SQLAlchemy's). Tenant and admin sessions both start here."""
     session = Session(engine, expire_on_commit=False)
+    driver_error = engine.dialect.loaded_dbapi.Error
     try:
         yield session
         session.commit()
-    except SQLAlchemyError as exc:
+    except (SQLAlchemyError, driver_error) as exc:
         session.rollback()
         raise StoreError(f"store error for {scope}: {exc}") from exc
     except BaseException:

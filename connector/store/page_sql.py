@@ -24,7 +24,7 @@ customer, and on PostgreSQL row-level security holds them to it as well.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connector.store.models import PROSPECT_STORED
@@ -238,3 +238,95 @@ def reconcile_members(
             _SQLITE_LOG_REMOVALS, [(customer_id, report_id, crm_id, now) for crm_id in gone]
         )
     return added, len(gone)
+
+
+# A page's bookkeeping: its rejects, its checkpoint and its run's counters, on the same
+# cursor as its rows (built per page by the ORM, these cost more than a row's write each).
+_REJECTS = (
+    "INSERT INTO rejected_rows (customer_id, run_id, report_id, crm_id, reason) "
+    "VALUES ({marks}) ON CONFLICT (customer_id, run_id, report_id, crm_id) DO UPDATE "
+    "SET reason = excluded.reason"
+)
+_CHECKPOINT = (
+    "INSERT INTO checkpoints (customer_id, run_id, report_id, last_key, rows_read, done, "
+    "updated_at) VALUES ({marks}) ON CONFLICT (customer_id, run_id, report_id) DO UPDATE "
+    "SET last_key = excluded.last_key, rows_read = excluded.rows_read, done = excluded.done, "
+    "updated_at = excluded.updated_at"
+)
+#: The run columns a page adds to, and those it overwrites (its status and API usage).
+RUN_COUNTERS = frozenset(
+    {
+        "rows_read",
+        "prospects_written",
+        "prospects_unchanged",
+        "memberships_added",
+        "memberships_removed",
+        "rejected",
+        "suppressed",
+    }
+)
+RUN_STAMPS = frozenset(
+    {"status", "api_calls", "api_used", "api_limit", "report_runs_remaining", "report_runs_max"}
+)
+
+
+def _marks(dialect: str, count: int) -> str:
+    return ", ".join(["%s" if dialect == "postgresql" else "?"] * count)
+
+
+def record_rejects(
+    cursor: Any,
+    dialect: str,
+    customer_id: str,
+    run_id: str,
+    report_id: str,
+    rejects: Sequence[tuple[str, str]],
+) -> None:
+    """Record the page's refused rows, (crm id, reason) each; a row refused again by the
+    same run keeps its latest reason."""
+    if rejects:
+        cursor.executemany(
+            _REJECTS.format(marks=_marks(dialect, 5)),
+            [(customer_id, run_id, report_id, crm_id, reason) for crm_id, reason in rejects],
+        )
+
+
+def save_checkpoint(
+    cursor: Any,
+    dialect: str,
+    customer_id: str,
+    run_id: str,
+    report_id: str,
+    last_key: str | None,
+    rows_read: int,
+    done: bool,
+    now: Any,
+) -> None:
+    """How far the run got in the report: the page's cursor and the rows read so far."""
+    cursor.execute(
+        _CHECKPOINT.format(marks=_marks(dialect, 7)),
+        (customer_id, run_id, report_id, last_key, rows_read, done, now),
+    )
+
+
+def add_to_run(
+    cursor: Any,
+    dialect: str,
+    customer_id: str,
+    run_id: str,
+    counts: Mapping[str, int],
+    stamps: Mapping[str, Any],
+) -> None:
+    """Add the page's `counts` to the run's counters and write its `stamps` (both by column,
+    from `RUN_COUNTERS` and `RUN_STAMPS`: a column name is never taken from elsewhere)."""
+    unknown = (set(counts) - RUN_COUNTERS) | (set(stamps) - RUN_STAMPS)
+    if unknown:
+        raise ValueError(f"not a run column a page writes: {', '.join(sorted(unknown))}")
+    mark = "%s" if dialect == "postgresql" else "?"
+    assignments = [f"{name} = {name} + {mark}" for name in counts]
+    assignments += [f"{name} = {mark}" for name in stamps]
+    cursor.execute(
+        f"UPDATE sync_runs SET {', '.join(assignments)} "  # noqa: S608
+        f"WHERE customer_id = {mark} AND run_id = {mark}",
+        (*counts.values(), *stamps.values(), customer_id, run_id),
+    )

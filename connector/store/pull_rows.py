@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, exists, func, update
-from sqlmodel import Session, col, select
+from sqlalchemy import delete, exists, func
+from sqlmodel import col, select
 
 from connector.store import page_sql
 from connector.store.base import TenantStoreBase
@@ -298,61 +298,54 @@ class PullRowsMixin(TenantStoreBase):
                 kept = [(crm_id, row) for crm_id, row in mapped if crm_id not in dropped]
                 suppressed += len(mapped) - len(kept)
                 mapped = kept
-            written, unchanged, added, removed = self._write_page(
-                session, run_id, report_id, after, until, mapped, hash_key or self._hash_key
-            )
-            if rejects:
-                self.upsert(
-                    session,
-                    RejectedRow,
-                    [
-                        {
-                            "run_id": run_id,
-                            "report_id": report_id,
-                            "crm_id": crm_id,
-                            "reason": reason,
-                        }
-                        for crm_id, reason in rejects
-                    ],
-                    keys=["run_id", "report_id", "crm_id"],
+            connection = session.connection()
+            dialect = connection.dialect.name
+            now = self._bind_timestamp(connection.dialect)(utcnow())
+            db = connection.connection.cursor()
+            try:
+                written, unchanged, added, removed = self._write_page(
+                    db,
+                    dialect,
+                    now,
+                    run_id,
+                    report_id,
+                    after,
+                    until,
+                    mapped,
+                    hash_key or self._hash_key,
                 )
-            self.upsert(
-                session,
-                Checkpoint,
-                [
-                    {
-                        "run_id": run_id,
-                        "report_id": report_id,
-                        "last_key": cursor,
-                        "rows_read": rows_read,
-                        "done": done,
-                        "updated_at": utcnow(),
-                    }
-                ],
-                keys=["run_id", "report_id"],
-            )
-            outcome = PageOutcome(
-                page_rows, written, unchanged, added, removed, len(rejects), suppressed
-            )
-            self._add_to_run(session, run_id, outcome, run_values or {})
+                page_sql.record_rejects(db, dialect, self.customer_id, run_id, report_id, rejects)
+                page_sql.save_checkpoint(
+                    db,
+                    dialect,
+                    self.customer_id,
+                    run_id,
+                    report_id,
+                    cursor,
+                    rows_read,
+                    done,
+                    now,
+                )
+                outcome = PageOutcome(
+                    page_rows, written, unchanged, added, removed, len(rejects), suppressed
+                )
+                page_sql.add_to_run(
+                    db,
+                    dialect,
+                    self.customer_id,
+                    run_id,
+                    outcome.counters(),
+                    run_values or {},
+                )
+            finally:
+                db.close()
         return outcome
-
-    def _add_to_run(
-        self, session: Session, run_id: str, outcome: PageOutcome, values: Mapping[str, Any]
-    ) -> None:
-        counts = {
-            name: getattr(SyncRun, name) + value for name, value in outcome.counters().items()
-        }
-        session.execute(
-            update(SyncRun)
-            .where(col(SyncRun.run_id) == run_id)
-            .values({**values, **counts})
-            .execution_options(synchronize_session=False)
-        )
 
     def _write_page(
         self,
-        session: Session,
+        cursor: Any,
+        dialect: str,
+        now: Any,
         run_id: str,
         report_id: str,
         after: str | None,
@@ -368,33 +361,18 @@ class PullRowsMixin(TenantStoreBase):
         # A page of sealed rows only (the pull's) binds just the sealed value per row.
         latest = {crm_id: fields for crm_id, fields in mapped}
         sealed = _sealed_rows(latest)
-        connection = session.connection()
-        dialect = connection.dialect
-        now = self._bind_timestamp(dialect)(utcnow())
-        cursor = connection.connection.cursor()
-        try:
-            if sealed is None:
-                rows = _hashed_rows(latest, hash_key)
-                written = page_sql.upsert_prospects(
-                    cursor, dialect.name, self.customer_id, run_id, now, rows
-                )
-            else:
-                written = page_sql.upsert_sealed_prospects(
-                    cursor, dialect.name, self.customer_id, run_id, now, sealed
-                )
-            added, removed = page_sql.reconcile_members(
-                cursor,
-                dialect.name,
-                self.customer_id,
-                report_id,
-                run_id,
-                now,
-                after,
-                until,
-                list(latest),
+        if sealed is None:
+            rows = _hashed_rows(latest, hash_key)
+            written = page_sql.upsert_prospects(
+                cursor, dialect, self.customer_id, run_id, now, rows
             )
-        finally:
-            cursor.close()
+        else:
+            written = page_sql.upsert_sealed_prospects(
+                cursor, dialect, self.customer_id, run_id, now, sealed
+            )
+        added, removed = page_sql.reconcile_members(
+            cursor, dialect, self.customer_id, report_id, run_id, now, after, until, list(latest)
+        )
         return written, len(latest) - written, added, removed
 
     @property

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import select
 
 from connector.errors import LeaseLost
-from connector.store import TenantStore
+from connector.store import TenantStore, page_sql
 from connector.store.models import (
     PROSPECT_FIELDS,
     Checkpoint,
@@ -559,3 +559,47 @@ def test_given_a_page_mixing_sealed_and_plain_rows_then_each_keeps_its_own_hash(
         row = stored_columns(engine, cid(n))
         assert row["row_hash"] not in {f"hash-{n}", None} and len(row["row_hash"]) > 8
     assert stored_columns(engine, cid(2))["title"] == "CTO"
+
+
+def test_given_two_pages_of_a_run_then_its_counters_add_up_and_the_latest_stamps_and_checkpoint_win(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull")
+    first = {"status": "running", "api_calls": 4, "api_used": 10, "api_limit": 1000}
+    page(
+        store,
+        run.run_id,
+        [person(1), person(2)],
+        rejects=[(cid(3), "field 'email': first reason")],
+        done=False,
+        cursor=cid(3),
+        rows_read=3,
+        run_values=first,
+    )
+    later = {"status": "running", "api_calls": 5, "api_used": 11, "report_runs_remaining": 7}
+    page(
+        store,
+        run.run_id,
+        [person(4)],
+        rejects=[(cid(3), "field 'email': second reason")],
+        after=cid(3),
+        cursor=cid(5),
+        rows_read=5,
+        run_values=later,
+    )
+    saved = store.get_run(run.run_id)
+    assert saved is not None
+    assert (saved.rows_read, saved.prospects_written, saved.memberships_added) == (5, 3, 3)
+    assert (saved.rejected, saved.api_calls, saved.api_used, saved.api_limit) == (2, 5, 11, 1000)
+    assert saved.report_runs_remaining == 7
+    [checkpoint] = store.checkpoints(run.run_id).values()
+    assert (checkpoint.last_key, checkpoint.rows_read, checkpoint.done) == (cid(5), 5, True)
+    [rejected] = store.rejected_rows(run.run_id)
+    assert rejected.reason == "field 'email': second reason"
+
+
+def test_a_pages_run_update_refuses_a_column_it_does_not_own() -> None:
+    with pytest.raises(ValueError, match="customer_id"):
+        page_sql.add_to_run(None, "sqlite", "acme", "run1", {"customer_id": 1}, {})
+    with pytest.raises(ValueError, match="finished_at"):
+        page_sql.add_to_run(None, "sqlite", "acme", "run1", {}, {"finished_at": "now"})
