@@ -282,25 +282,27 @@ def child_stages(info: dict[str, Any], key_pem: str, work: Path, url: str) -> di
     distinct (the sandbox repeats numbers, a real org mostly does not)."""
     from connector.fieldmap import load_field_map, requested_columns
     from connector.fieldmap.apply import compile_map
+    from connector.sync.frozen_heap import frozen_heap
 
     fm, crm = connect_bench_crm(key_pem, work, url)
     report = next(
         r for r in crm.list_reports(fm.source.report_folder) if r.developer_name == REPORT
     )
     kept: list[dict[str, Any]] = []
-    rows, cpu = 0, time.process_time()
-    for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm)):
-        rows += len(page.rows)
-        if len(kept) < MAPPED_SAMPLE:
-            kept.extend(page.rows[: MAPPED_SAMPLE - len(kept)])
-    fetch = time.process_time() - cpu
-    mapped = {}
-    for label, sample in (("sandbox", kept), ("unique_phones", with_unique_phones(kept))):
-        mapper = compile_map(load_field_map("bench", work))  # a fresh map: nothing remembered
-        cpu = time.process_time()
-        for row in sample:
-            mapper(row)
-        mapped[label] = (time.process_time() - cpu) / max(len(sample), 1)
+    with frozen_heap():  # as in a pull
+        rows, cpu = 0, time.process_time()
+        for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm)):
+            rows += len(page.rows)
+            if len(kept) < MAPPED_SAMPLE:
+                kept.extend(page.rows[: MAPPED_SAMPLE - len(kept)])
+        fetch = time.process_time() - cpu
+        mapped = {}
+        for label, sample in (("sandbox", kept), ("unique_phones", with_unique_phones(kept))):
+            mapper = compile_map(load_field_map("bench", work))  # a fresh map: nothing kept
+            cpu = time.process_time()
+            for row in sample:
+                mapper(row)
+            mapped[label] = (time.process_time() - cpu) / max(len(sample), 1)
     return {"rows": rows, "fetch_cpu": fetch, "map_cpu_per_row": mapped}
 
 
