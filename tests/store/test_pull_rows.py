@@ -599,7 +599,16 @@ def test_given_two_pages_of_a_run_then_its_counters_add_up_and_the_latest_stamps
 
 
 def test_a_pages_run_update_refuses_a_column_it_does_not_own() -> None:
-    with pytest.raises(ValueError, match="customer_id"):
+    with pytest.raises(ValueError, match=r"writes: customer_id$"):
         page_sql.add_to_run(None, "sqlite", "acme", "run1", {"customer_id": 1}, {})
-    with pytest.raises(ValueError, match="finished_at"):
-        page_sql.add_to_run(None, "sqlite", "acme", "run1", {}, {"finished_at": "now"})
+    with pytest.raises(ValueError, match=r"writes: customer_id, finished_at$"):
+        page_sql.add_to_run(
+            None, "sqlite", "acme", "run1", {"rows_read": 1, "customer_id": 1}, {"finished_at": 1}
+        )
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgresql"])
+def test_an_empty_page_writes_no_prospect_and_touches_no_cursor(dialect: str) -> None:
+    assert page_sql.upsert_prospects(None, dialect, "acme", "run1", "now", []) == 0
+    assert page_sql.upsert_sealed_prospects(None, dialect, "acme", "run1", "now", []) == 0
+    page_sql.record_rejects(None, dialect, "acme", "run1", REPORT, [])
