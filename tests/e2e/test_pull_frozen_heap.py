@@ -91,9 +91,10 @@ def test_overlapping_syncs_share_one_freeze_undone_by_the_last() -> None:
 def test_a_process_that_froze_its_own_heap_is_left_as_it_was() -> None:
     gc.freeze()
     try:
-        frozen = gc.get_freeze_count()
+        assert gc.get_freeze_count() > 0
         with frozen_heap():
             pass
-        assert gc.get_freeze_count() >= frozen > 0
+        # still frozen (objects freed meanwhile leave the count, so it may be a little lower)
+        assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
