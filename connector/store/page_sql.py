@@ -253,20 +253,24 @@ _CHECKPOINT = (
     "SET last_key = excluded.last_key, rows_read = excluded.rows_read, done = excluded.done, "
     "updated_at = excluded.updated_at"
 )
-#: The run columns a page adds to, and those it overwrites (its status and API usage).
-RUN_COUNTERS = frozenset(
-    {
-        "rows_read",
-        "prospects_written",
-        "prospects_unchanged",
-        "memberships_added",
-        "memberships_removed",
-        "rejected",
-        "suppressed",
-    }
+#: The run columns a page adds to, and those it overwrites (its status and API usage, which
+#: the pull reads off its run for every page).
+RUN_COUNTERS = (
+    "rows_read",
+    "prospects_written",
+    "prospects_unchanged",
+    "memberships_added",
+    "memberships_removed",
+    "rejected",
+    "suppressed",
 )
-RUN_STAMPS = frozenset(
-    {"status", "api_calls", "api_used", "api_limit", "report_runs_remaining", "report_runs_max"}
+RUN_STAMPS = (
+    "status",
+    "api_calls",
+    "api_used",
+    "api_limit",
+    "report_runs_remaining",
+    "report_runs_max",
 )
 
 
@@ -319,10 +323,10 @@ def add_to_run(
 ) -> None:
     """Add the page's `counts` to the run's counters and write its `stamps` (both by column,
     from `RUN_COUNTERS` and `RUN_STAMPS`: a column name is never taken from elsewhere)."""
-    unknown = (set(counts) - RUN_COUNTERS) | (set(stamps) - RUN_STAMPS)
+    unknown = (set(counts) - set(RUN_COUNTERS)) | (set(stamps) - set(RUN_STAMPS))
     if unknown:
         raise ValueError(f"not a run column a page writes: {', '.join(sorted(unknown))}")
-    mark = "%s" if dialect == "postgresql" else "?"
+    mark = _marks(dialect, 1)
     assignments = [f"{name} = {name} + {mark}" for name in counts]
     assignments += [f"{name} = {mark}" for name in stamps]
     cursor.execute(

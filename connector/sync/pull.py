@@ -32,6 +32,7 @@ from connector.logs import bind
 from connector.privacy.keys import RowSealer, change_hash_key, row_sealer
 from connector.redaction import scrub_contacts
 from connector.store.models import Checkpoint, SyncRun, utcnow
+from connector.store.page_sql import RUN_STAMPS
 from connector.store.pull_rows import as_listing
 from connector.store.tenant import TenantStore
 from connector.sync.frozen_heap import frozen_heap
@@ -140,7 +141,7 @@ def _pull(fm: FieldMap, store: TenantStore, crm: CrmAdapter, options: PullOption
     def stamp_run() -> dict[str, Any]:
         """The run's status and API usage as of now (saved with each page)."""
         _stamp(run, crm, base_calls)
-        return {name: getattr(run, name) for name in _STAMPED}
+        return {name: getattr(run, name) for name in RUN_STAMPS}
 
     def checkpoint_run() -> None:
         _stamp(run, crm, base_calls)
@@ -166,15 +167,6 @@ def _pull(fm: FieldMap, store: TenantStore, crm: CrmAdapter, options: PullOption
 
 #: Runs that ended this way are continued from their checkpoints by the next pull.
 RESUMABLE = frozenset({"running", "stopped"})
-#: Run columns rewritten with every page, besides its counters.
-_STAMPED = (
-    "status",
-    "api_calls",
-    "api_used",
-    "api_limit",
-    "report_runs_remaining",
-    "report_runs_max",
-)
 
 
 def _stamp(run: SyncRun, crm: CrmAdapter, base_calls: int) -> None:
