@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import delete, text, update
+from sqlalchemy import delete, func, text, update
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
@@ -45,6 +45,20 @@ def test_second_customers_rows_are_invisible_to_the_first(engine: Engine) -> Non
     with acme.session() as session:
         assert session.exec(select(Prospect).where(Prospect.crm_id == "003C")).all() == []
         assert session.get(Prospect, ("beta", "003C")) is None
+
+
+def test_a_tenant_table_read_in_a_subquery_or_a_join_is_filtered_too(engine: Engine) -> None:
+    acme, beta = TenantStore(engine, "acme"), TenantStore(engine, "beta")
+    _seed(acme, ["003A", "003B"])
+    _seed(beta, ["003C", "003D", "003E"])
+    members = select(func.count()).select_from(Membership).scalar_subquery()
+    in_a_list = select(Membership.crm_id).where(Membership.report_id == "00O000000000001AAA")
+    with acme.session() as session:
+        # the outer FROM is the customer row; the count reads memberships in a subquery
+        assert session.exec(select(Customer.customer_id, members)).all() == [("acme", 2)]
+        assert session.exec(select(func.count()).where(Membership.crm_id.in_(in_a_list))).one() == 2
+        joined = select(Prospect.crm_id).join(Membership, Membership.crm_id == Prospect.crm_id)
+        assert sorted(session.exec(joined).all()) == ["003A", "003B"]
 
 
 def test_bulk_update_and_delete_through_one_store_leave_the_other_alone(engine: Engine) -> None:
