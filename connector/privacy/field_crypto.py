@@ -50,6 +50,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
@@ -68,24 +69,15 @@ _URLSAFE = bytes.maketrans(b"+/", b"-_")
 _json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 #: A JSON string as `_json` writes one (the encoder's own function, in C where available).
 _json_string = json.encoder.encode_basestring
-#: `"name":` per field name seen, as `_json` writes an object's key.
-_json_keys: dict[str, str] = {}
 
 
-def _row_plaintext(fields: Mapping[str, str | None]) -> str:
-    """`_json` of `fields`' non-null items, built from its parts: the very same text (same
-    string encoding, separators and key order), at a third of the encoder's cost per row."""
-    parts = []
-    for name, value in fields.items():
-        if value is None:
-            continue
-        if value.__class__ is not str:
-            return _json({key: item for key, item in fields.items() if item is not None})
-        key = _json_keys.get(name)
-        if key is None:
-            key = _json_keys.setdefault(name, _json_string(name) + ":")
-        parts.append(key + _json_string(value))
-    return "{" + ",".join(parts) + "}"
+def _row_plaintext(fields: Mapping[str, str | None]) -> bytes:
+    """The UTF-8 text of `_json` of `fields`' non-null items, written by orjson: the very same
+    bytes for text values (string escapes, separators and key order; a property test holds
+    the two encoders to it), at a fifth of the cost per row."""
+    if fields.__class__ is not dict or None in fields.values():
+        fields = {name: value for name, value in fields.items() if value is not None}
+    return orjson.dumps(fields)
 
 
 def new_data_key() -> bytes:
@@ -188,7 +180,7 @@ class FieldCipher:
         """Row `row_id`'s fields sealed as one value, and its change hash (hex): see the
         module (the nonce is a keyed digest of the row, and is the change hash)."""
         data = row_associated_data(self.customer_id, row_id)
-        message = _row_plaintext(fields).encode("utf-8")
+        message = _row_plaintext(fields)
         hasher = self._sealed_row.copy()
         hasher.update(data)
         hasher.update(message)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from types import MappingProxyType
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -168,6 +169,34 @@ def test_a_sealed_row_is_the_json_of_its_non_null_fields_bound_to_its_customer_a
     assert plain == json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode()
     assert cipher.open_record(row_id, sealed) == kept
     assert digest == raw[:NONCE_BYTES].hex()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"title": "".join(map(chr, range(0x20))) + '"\\/\x7f'},  # every escape JSON has
+        {"name": "\u2028\u2029 é ß \U0001f600 \ufeff \ufffe"},  # written as they are
+        {"a": None, "b": "x", "c": None},
+        {"only": None},
+        {},
+    ],
+)
+def test_a_sealed_rows_plaintext_is_exactly_what_the_standard_encoder_writes(
+    fields: dict[str, str | None],
+) -> None:
+    """The change hash is a digest of these bytes: any other spelling of the same row would
+    make every stored row look changed once."""
+    cipher = FieldCipher("acme", bytes(32))
+    kept = {name: value for name, value in fields.items() if value is not None}
+    expected = json.dumps(kept, ensure_ascii=False, separators=(",", ":")).encode()
+
+    for given_as in (fields, MappingProxyType(fields)):  # a dict, and any other mapping
+        sealed, _ = cipher.seal_record("003A", given_as)
+        raw = base64.urlsafe_b64decode(sealed[len(ROW_PREFIX) :])
+        associated = row_associated_data("acme", "003A")
+        assert AESGCM(bytes(32)).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated) == (
+            expected
+        )
 
 
 def test_a_row_with_a_value_that_is_not_text_seals_as_the_same_json() -> None:
