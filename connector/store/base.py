@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import TableClause, event, update
+from sqlalchemy import ColumnElement, TableClause, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
@@ -158,8 +158,13 @@ class TenantStoreBase:
         model: type[TenantRow],
         rows: Sequence[Mapping[str, Any]],
         keys: Sequence[str],
+        only_if: ColumnElement[bool] | None = None,
     ) -> None:
-        """Insert `rows` or update them on a key conflict; every row is stamped as ours."""
+        """Insert `rows` or update them on a key conflict, in one statement (no read first, so
+        two writers of a new row never race to insert it); every row is stamped as ours.
+
+        The update sets only the columns the rows name, and only where `only_if` (a condition
+        on the stored row) holds, when given."""
         if not rows:
             return
         values = []
@@ -176,7 +181,7 @@ class TenantStoreBase:
         index = ["customer_id", *keys]
         update = {col: getattr(stmt.excluded, col) for col in values[0] if col not in index}
         if update:
-            stmt = stmt.on_conflict_do_update(index_elements=index, set_=update)
+            stmt = stmt.on_conflict_do_update(index_elements=index, set_=update, where=only_if)
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=index)
         session.execute(stmt, values)

@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import case, func, update
+from sqlalchemy import case, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Subquery
@@ -233,13 +233,15 @@ class ResyncMixin(LeasesMixin):
         what the operator asked for (a run) anyway.
         """
         at = db_time(now or utcnow())
+        stored = col(ScheduleState.next_due_at)
         with self.session() as session:
-            state = session.get(ScheduleState, self.customer_id) or ScheduleState(
-                customer_id=self.customer_id
+            self.upsert(
+                session,
+                ScheduleState,
+                [{"next_due_at": at}],
+                keys=[],
+                only_if=or_(stored.is_(None), stored > at),
             )
-            if state.next_due_at is None or as_utc(state.next_due_at) > at:
-                state.next_due_at = at
-            session.add(state)
 
     def finish_resyncs(
         self,
@@ -301,23 +303,19 @@ class ResyncMixin(LeasesMixin):
 
         Raises LeaseLost when the lease was taken over.
         """
+        row = {
+            "next_due_at": db_time(next_due_at),
+            "last_run_at": db_time(last_run_at),
+            "consecutive_failures": consecutive_failures,
+        }
         with self.fenced_session(token) as session:
-            state = session.get(ScheduleState, self.customer_id) or ScheduleState(
-                customer_id=self.customer_id
-            )
-            state.next_due_at = db_time(next_due_at)
-            state.last_run_at = db_time(last_run_at)
-            state.consecutive_failures = consecutive_failures
-            session.add(state)
+            self.upsert(session, ScheduleState, [row], keys=[])
 
     def save_column_check(self, at: datetime, problems: int | None) -> None:
         """Record that the daily online column check ran at `at` and how many problems it found
         (None: it could not reach the CRM, so the last count stands)."""
+        row: dict[str, Any] = {"column_check_at": db_time(at)}
+        if problems is not None:
+            row["column_problems"] = problems
         with self.session() as session:
-            state = session.get(ScheduleState, self.customer_id) or ScheduleState(
-                customer_id=self.customer_id
-            )
-            state.column_check_at = db_time(at)
-            if problems is not None:
-                state.column_problems = problems
-            session.add(state)
+            self.upsert(session, ScheduleState, [row], keys=[])

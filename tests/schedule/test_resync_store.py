@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 
 from connector.store import TenantStore
-from connector.store.models import Connection, utcnow
+from connector.store.admin import as_utc
+from connector.store.models import Connection, ScheduleState, utcnow
 from connector.store.resync import scheduled_customers
 
 TTL = timedelta(minutes=5)
@@ -93,3 +97,90 @@ def test_given_a_request_coalesced_during_a_run_then_it_stays_pending_after_the_
     later = started + timedelta(minutes=20)
     assert store.finish_resyncs(["r1"], token=token, requested_until=later) == 1
     assert store.pending_resyncs() == []
+
+
+def _at_once(*writers: Callable[[], object]) -> list[Exception]:
+    """Run `writers` in threads released together; the exceptions they raised."""
+    start = threading.Barrier(len(writers))
+    errors: list[Exception] = []
+
+    def write(writer: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            writer()
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(writer,)) for writer in writers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return errors
+
+
+def _race_to_a_new_schedule_state(store: TenantStore, now: datetime) -> list[Exception]:
+    token = store.acquire_lease("worker", TTL)
+    assert token is not None
+    return _at_once(
+        lambda: store.save_schedule_state(
+            token=token,
+            next_due_at=now + timedelta(minutes=15),
+            last_run_at=now,
+            consecutive_failures=0,
+        ),
+        lambda: store.save_column_check(now, 2),
+        lambda: store.make_due_now(now),
+    )
+
+
+def test_writers_racing_to_a_new_schedule_state_all_succeed_and_keep_each_others_columns(
+    engine: Engine,
+) -> None:
+    """The scheduler's column check, a worker finishing its run and an operator's "sync now"
+    may each be the first to write a customer's schedule state, at the same moment. None of
+    them may fail for it (a worker whose state write failed left its customer due, and the
+    customer was pulled again), and each keeps the columns the others wrote."""
+    now = utcnow()
+    for n in range(12):
+        store = TenantStore(engine, f"race-{n:02d}")
+
+        assert _race_to_a_new_schedule_state(store, now) == []
+
+        with store.session() as session:
+            state = session.get(ScheduleState, store.customer_id)
+            assert state is not None
+            times = (state.last_run_at, state.column_check_at, state.next_due_at)
+            last_run, column_check, next_due = (as_utc(t) if t else None for t in times)
+            assert (last_run, state.consecutive_failures) == (now, 0)
+            assert (column_check, state.column_problems) == (now, 2)
+            # "sync now" only ever brings the due time forward; the run's own is later
+            assert next_due in {now, now + timedelta(minutes=15)}
+
+
+def test_sync_now_never_puts_the_due_time_back(engine: Engine) -> None:
+    store = TenantStore(engine, "acme")
+    now = utcnow()
+    store.make_due_now(now)
+    store.make_due_now(now + timedelta(minutes=5))  # later: the earlier due time stays
+    assert store.schedule_state().next_due_at == now
+    store.make_due_now(now - timedelta(minutes=5))
+    assert store.schedule_state().next_due_at == now - timedelta(minutes=5)
+
+
+def test_writers_racing_to_a_new_customer_row_all_succeed(engine: Engine) -> None:
+    """A first pull, a pause and a refused token may all find no customer row yet; one of
+    them creates it and none fails (each used to read, then insert)."""
+    statuses = {"active", "paused", "reconnect_needed"}
+    for n in range(12):
+        store = TenantStore(engine, f"new-{n:02d}")
+
+        errors = _at_once(
+            store.ensure_customer,
+            partial(store.set_customer_status, "paused", "by the operator"),
+            partial(store.mark_reconnect_needed, "the CRM refused the token"),
+        )
+
+        assert errors == []
+        customer = store.get_customer()
+        assert customer is not None and customer.status in statuses
