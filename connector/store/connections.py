@@ -112,14 +112,9 @@ class ConnectionsMixin(TenantStoreBase):
 
     def mark_reconnect_needed(self, reason: str) -> None:
         """Set the customer's status to `reconnect_needed` with `reason` (no secrets in it)."""
+        row = {"status": "reconnect_needed", "status_reason": reason, "updated_at": utcnow()}
         with self.session() as session:
-            customer = session.get(Customer, self.customer_id) or Customer(
-                customer_id=self.customer_id
-            )
-            customer.status = "reconnect_needed"
-            customer.status_reason = reason
-            customer.updated_at = utcnow()
-            session.add(customer)
+            self.upsert(session, Customer, [row], keys=[])
 
     def drop_refused_tokens(self, refused_refresh_token_enc: str | None) -> bool:
         """Delete the stored refresh and access tokens after the CRM refused the grant.

@@ -91,9 +91,10 @@ class PullRowsMixin(TenantStoreBase):
         """The customer's row, created on first use."""
         with self.session() as session:
             customer = session.get(Customer, self.customer_id)
-            if customer is None:
-                customer = Customer(customer_id=self.customer_id)
-                session.add(customer)
+            if customer is None:  # inserted unless another writer did it first, never both
+                self.upsert(session, Customer, [{}], keys=[])
+                customer = session.get(Customer, self.customer_id)
+            assert customer is not None
             return customer
 
     def get_customer(self) -> Customer | None:
@@ -102,14 +103,9 @@ class PullRowsMixin(TenantStoreBase):
 
     def set_customer_status(self, status: str, reason: str | None = None) -> None:
         """Mark the customer active, paused or waiting for a reconnect."""
+        row = {"status": status, "status_reason": reason, "updated_at": utcnow()}
         with self.session() as session:
-            customer = session.get(Customer, self.customer_id) or Customer(
-                customer_id=self.customer_id
-            )
-            customer.status = status
-            customer.status_reason = reason
-            customer.updated_at = utcnow()
-            session.add(customer)
+            self.upsert(session, Customer, [row], keys=[])
 
     def start_run(self, kind: str, trigger: str = "manual", full: bool = False) -> SyncRun:
         """Record a new run as running."""
