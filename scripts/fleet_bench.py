@@ -19,7 +19,9 @@ pull and prints, per worker count:
 - the lease check: every worker logs when it has taken a customer's lease and when it starts
   to release it (within the time it held it, and around all the work it did under it); two
   such spans of one customer that overlap, or a customer pulled more than once, is a
-  violation. It must print 0.
+  violation. It must print 0;
+- task errors: the tasks that raised, from the workers' logs (a failed task may leave its
+  customer due, and its duplicate delivery then pulls it again). It must print 0 as well.
 
 Usage: .venv/bin/python scripts/fleet_bench.py [--customers 50] [--rows 5000] [--workers 1 2 4]
        .venv/bin/python scripts/fleet_bench.py --customers 10 --rows 2000   # a quick run
@@ -214,6 +216,8 @@ def worker_names(count: int, queue: str) -> list[str]:
 
 @contextmanager
 def started_workers(names: list[str], env: dict[str, str], lease_log: Path) -> Iterator[list[Any]]:
+    """W worker processes; each writes its log next to `lease_log` (`worker_log`)."""
+    logs = [worker_log(lease_log, name).open("w", encoding="utf-8") for name in names]
     workers = [
         subprocess.Popen(
             [
@@ -228,10 +232,10 @@ def started_workers(names: list[str], env: dict[str, str], lease_log: Path) -> I
             ],
             cwd=REPO,
             env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
-        for name in names
+        for name, log in zip(names, logs, strict=True)
     ]
     try:
         yield workers
@@ -244,6 +248,23 @@ def started_workers(names: list[str], env: dict[str, str], lease_log: Path) -> I
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait(timeout=30)
+        for log in logs:
+            log.close()
+
+
+def worker_log(lease_log: Path, name: str) -> Path:
+    return lease_log.with_name(f"{lease_log.stem}-{name}.log")
+
+
+def task_errors(lease_log: Path, names: list[str]) -> list[str]:
+    """The tasks that raised (Celery logs "raised unexpected: <error>"), as logged."""
+    errors = []
+    for name in names:
+        for line in worker_log(lease_log, name).read_text(encoding="utf-8").splitlines():
+            _, found, error = line.partition(" raised unexpected: ")
+            if found:
+                errors.append(f"{name}: {error[:200]}")
+    return errors
 
 
 def measure_round(
@@ -297,7 +318,9 @@ def measure_round(
         finally:
             drop_queue(env["CONNECTOR_CELERY_BROKER_URL"], queue)
         runs = pull_runs(owner_url)
-    return summarise(workers, customers, scheduled, runs, cpu, lease_violations(lease_log, runs))
+    result = summarise(workers, customers, scheduled, runs, cpu, lease_violations(lease_log, runs))
+    result["task_errors"] = task_errors(lease_log, names)
+    return result
 
 
 def as_owner(url: str) -> str:
@@ -370,19 +393,22 @@ def summarise(
 def print_table(results: list[dict[str, Any]], rows: int) -> None:
     print(
         "| workers | customers x rows | succeeded | syncs/min | rows/s | worker CPU µs/row "
-        "| lag p50 | lag p95 | API calls/customer | lease violations |"
+        "| lag p50 | lag p95 | API calls/customer | lease violations | task errors |"
     )
-    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(
             f"| {r['workers']} | {r['customers']} x {rows:,} | {r['succeeded']} "
             f"| {r['syncs_per_minute']:.1f} | {r['rows_per_second']:,.0f} "
             f"| {r['cpu_us_per_row']:.0f} | {r['lag_p50']:.1f} s | {r['lag_p95']:.1f} s "
-            f"| {r['api_calls_per_customer']:.1f} | {len(r['violations'])} |"
+            f"| {r['api_calls_per_customer']:.1f} | {len(r['violations'])} "
+            f"| {len(r['task_errors'])} |"
         )
     for r in results:
         for problem in r["violations"]:
             print(f"violation with {r['workers']} workers: {problem}")
+        for error in r["task_errors"]:
+            print(f"task error with {r['workers']} workers: {error}")
 
 
 def main() -> None:
