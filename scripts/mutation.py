@@ -51,6 +51,13 @@ MODULES: dict[str, Target] = {
     ),
     "push": Target(("connector/sync/push.py",), ("tests/push",)),
     "transforms": Target(("connector/fieldmap/transforms.py",), ("tests/fieldmap",)),
+    "phone_validity": Target(
+        ("connector/fieldmap/phone_validity.py",),
+        (
+            "tests/fieldmap/test_phone_validity.py",
+            "tests/fieldmap/test_fieldmap_phone_fast_path.py",
+        ),
+    ),
     "due": Target(
         ("connector/schedule/due.py",),
         ("tests/schedule/test_due.py", "tests/schedule/test_due_documented.py"),

@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from connector.fieldmap import FieldSpec
 from connector.fieldmap.transforms import (
     _PLAIN_NANP,
-    NANP_MAIN_REGION,
     NANP_REGIONS,
     parsed_e164,
     plain_nanp,
@@ -106,11 +105,3 @@ def test_other_writing_takes_the_full_parse(text: str, region: str | None) -> No
     assert plain_nanp(text, region) is None
     assert phone(text, region) == parsed_e164(text, region)
 
-
-def test_the_plans_main_region_is_the_one_the_library_tries_first() -> None:
-    """The shortcut's validity test rests on this: a number of code 1 valid for the main
-    region is valid, because the library asks the main region first (it has no leading-digit
-    pattern that would hand the number to another region before checking it)."""
-    assert phonenumbers.region_codes_for_country_code(1)[0] == NANP_MAIN_REGION == "US"
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(NANP_MAIN_REGION)
-    assert metadata is not None and metadata.leading_digits is None
