@@ -157,21 +157,21 @@ def resealing(cipher: FieldCipher, redact: Callable[[str], str]) -> Callable[[st
     return apply
 
 
-def row_sealer(store: TenantStore) -> RowSealer:
-    """How the pull stores a mapped row: its fields sealed in one value with the customer's
-    key (the per-field columns left empty), with its change hash (`field_crypto`)."""
-    seal = customer_cipher(store, create=True).seal_record
+def pull_keys(store: TenantStore) -> tuple[RowSealer, bytes]:
+    """How the pull stores a mapped row, and the key of its change-detection hash, from one
+    look-up of the customer's data key (made when it has none).
+
+    A row's fields are sealed in one value with the customer's key (the per-field columns
+    left empty), with its change hash (`field_crypto`); the hash key is derived from the
+    data key too."""
+    cipher = customer_cipher(store, create=True)
+    seal = cipher.seal_record
 
     def stored(crm_id: str, fields: Mapping[str, str | None]) -> dict[str, str | None]:
         sealed, digest = seal(crm_id, fields)
         return {"sealed": sealed, "row_hash": digest}
 
-    return stored
-
-
-def change_hash_key(store: TenantStore) -> bytes:
-    """The customer's key for the change-detection hash (derived from its data key)."""
-    return customer_cipher(store, create=True).change_hash_key
+    return stored, cipher.change_hash_key
 
 
 def destroy_data_key(store: TenantStore) -> bool:

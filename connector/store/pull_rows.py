@@ -444,7 +444,7 @@ def _sealed_rows(
     latest: Mapping[str, Mapping[str, str | None]],
 ) -> list[page_sql.SealedRow] | None:
     """The page as sealed rows (crm id, sealed value, its change hash) when every row holds
-    only those two (the pull's rows: see `privacy.keys.row_sealer`); else None, and the page
+    only those two (the pull's rows: see `privacy.keys.pull_keys`); else None, and the page
     is written column by column."""
     rows = []
     for crm_id, fields in latest.items():

@@ -29,7 +29,7 @@ from connector.errors import (
 from connector.fieldmap import FieldMap, Reject, check_against_report, requested_columns
 from connector.fieldmap.apply import compile_map
 from connector.logs import bind
-from connector.privacy.keys import RowSealer, change_hash_key, row_sealer
+from connector.privacy.keys import RowSealer, pull_keys
 from connector.redaction import scrub_contacts
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.page_sql import RUN_STAMPS
@@ -124,12 +124,12 @@ def pull(
 def _pull(fm: FieldMap, store: TenantStore, crm: CrmAdapter, options: PullOptions) -> SyncRun:
     store.ensure_customer()
     if options.seal is None:
-        options = replace(
-            options, seal=row_sealer(store), hash_key=options.hash_key or change_hash_key(store)
-        )
+        seal, hash_key = pull_keys(store)
+        options = replace(options, seal=seal, hash_key=options.hash_key or hash_key)
     if options.full:
         store.abandon_unfinished_runs("pull")
     run = None if options.full else store.unfinished_run("pull", RESUMABLE)
+    resumed = run is not None  # only a resumed run has checkpoints to continue from
     if run is not None:
         log.info("customer %s: resuming run %s (%s)", fm.customer, run.run_id, run.status)
         run.status, run.error, run.error_code, run.finished_at = "running", None, None, None
@@ -148,7 +148,7 @@ def _pull(fm: FieldMap, store: TenantStore, crm: CrmAdapter, options: PullOption
         store.save_run(run, options.fence)
 
     try:
-        _pull_reports(fm, store, crm, run, options, stamp_run)
+        _pull_reports(fm, store, crm, run, options, stamp_run, resumed=resumed)
     except Exception as exc:
         run.status = "stopped" if isinstance(exc, CrmRateLimited | CrmTransient) else "failed"
         run.error_code = getattr(exc, "code", None) or type(exc).__name__
@@ -184,6 +184,8 @@ def _pull_reports(
     run: SyncRun,
     options: PullOptions,
     stamp_run: Callable[[], dict[str, Any]],
+    *,
+    resumed: bool,
 ) -> None:
     reports = plan_reports(fm, crm)
     store.upsert_call_lists((as_listing(r) for r in reports), options.fence)
@@ -194,7 +196,7 @@ def _pull_reports(
     unreadable = _check_reports(fm, crm, reports)
     if unreadable and len(unreadable) == len(reports):
         raise next(iter(unreadable.values()))  # the map fits no report: nothing to read
-    checkpoints = store.checkpoints(run.run_id)
+    checkpoints = store.checkpoints(run.run_id) if resumed else {}
     failures: list[tuple[ReportRef, FieldMapError | CrmRejected]] = []
     for index, report in enumerate(reports):
         options.observer.report_started(report, index, len(reports))
