@@ -19,6 +19,7 @@ library's answers.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 
@@ -82,31 +83,47 @@ def national_validity(region: str, length: int) -> Callable[[str], bool]:
     return valid
 
 
+class _RegionStep:
+    """One region of a shared calling code, its metadata read and its patterns compiled the
+    first time a number reaches it (a region's metadata is a module of its own: the plan's
+    25 regions take about 35 ms to load and compile, and most pulls need only one)."""
+
+    def __init__(self, region: str, length: int) -> None:
+        self.region, self.length = region, length
+
+    @functools.cached_property
+    def begins(self) -> Callable[[str], object] | None:
+        """The match of the region's leading digits, or None when it has none."""
+        leading_digits = _metadata(self.region).leading_digits
+        return None if leading_digits is None else re.compile(leading_digits).match
+
+    @functools.cached_property
+    def valid(self) -> Callable[[str], bool]:
+        return national_validity(self.region, self.length)
+
+
 def code_validity(calling_code: int, length: int) -> Callable[[str], bool]:
     """Whether a national significant number of `length` digits is valid under
     `calling_code`: `phonenumbers.is_valid_number`, from the same metadata.
 
     The library gives the number to the code's first region whose leading digits begin it,
     or (for a region without leading digits) the first region it is valid for, and then asks
-    that region; with one region only, it asks that one."""
+    that region; with one region only, it asks that one. Each region is read when a number
+    first reaches it."""
     regions = phonenumbers.region_codes_for_country_code(calling_code)
-    if len(regions) == 1:
-        return national_validity(regions[0], length)
-    steps: list[tuple[Callable[[str], object] | None, Callable[[str], bool]]] = []
-    for region in regions:
-        leading_digits = _metadata(region).leading_digits
-        leading = None if leading_digits is None else re.compile(leading_digits)
-        steps.append(
-            (None if leading is None else leading.match, national_validity(region, length))
-        )
+    steps = [_RegionStep(region, length) for region in regions]
+    if len(steps) == 1:
+        only = steps[0]
+        return lambda national: only.valid(national)
 
     def valid(national: str) -> bool:
-        for begins, valid_in_region in steps:
+        for step in steps:
+            begins = step.begins
             if begins is None:
-                if valid_in_region(national):
+                if step.valid(national):
                     return True
             elif begins(national):
-                return valid_in_region(national)
+                return step.valid(national)
         return False
 
     return valid
