@@ -114,14 +114,16 @@ _PLAIN_EMAIL = re.compile(
 
 
 def plain_email(text: str) -> str | None:
-    """The normalized form of a plain ASCII address, or None when it needs the full check."""
+    """The normalized form of a plain ASCII address, or None when it needs the full check
+    (`text` itself when it is normalized already: a mapped field then need not clean it
+    again)."""
     if len(text) > 254 or "--" in text or not _PLAIN_EMAIL.fullmatch(text):
         return None
     local, _, domain = text.rpartition("@")
-    domain = domain.lower()
-    if len(local) > 64 or domain.rsplit(".", 1)[-1] in SPECIAL_USE_DOMAIN_NAMES:
+    lowered = domain.lower()
+    if len(local) > 64 or lowered.rsplit(".", 1)[-1] in SPECIAL_USE_DOMAIN_NAMES:
         return None
-    return f"{local}@{domain}"
+    return text if lowered == domain else f"{local}@{lowered}"
 
 
 def _email(text: str, options: TransformOptions) -> Result:

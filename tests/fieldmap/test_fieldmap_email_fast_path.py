@@ -55,3 +55,11 @@ def test_fast_path_and_full_check_agree_on_known_cases(text: str) -> None:
     fast = plain_email(text)
     assert fast is None or fast == full_check(text)
     assert_transform_gives_the_full_checks_answer(text)
+
+
+def test_an_address_already_normalized_comes_back_as_the_same_text() -> None:
+    """The mapped field then skips cleaning it again (it is clean: the pattern admits only
+    printable ASCII without spaces)."""
+    text = "ada.lovelace@example.com"
+    assert plain_email(text) is text
+    assert plain_email("Ada.Lovelace@Example.COM") == "Ada.Lovelace@example.com"
