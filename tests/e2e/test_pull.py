@@ -101,3 +101,19 @@ def test_api_calls_stay_near_one_per_2000_rows(demo: Customer) -> None:
         (len(demo.store.prospect_ids_in(c.report_id)) // 2000) + 1 for c in demo.store.call_lists()
     )
     assert run.api_calls <= 2 + run.reports + pages + 1 + pages // 25
+
+
+def test_a_netrc_default_login_on_the_machine_changes_nothing(
+    demo: Customer, sandbox: Sandbox, tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """requests would send a netrc file's login as Basic credentials in place of the bearer
+    token (the sandbox then refuses every call); the connector's sessions never read it."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("default login someone@demo.example password never-sent\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+
+    run = pull(demo.fm, demo.store, demo.crm())
+
+    assert run.status == "succeeded"
+    assert_store_matches_org(demo.store, sandbox.org)

@@ -32,6 +32,7 @@ from tenacity import (
 
 from connector.crm.base import ApiUsage, CallCounter
 from connector.crm.salesforce.classify import Verdict, classify
+from connector.crm.salesforce.http_session import CrmSession
 from connector.crm.salesforce.network import network_problem
 from connector.crm.salesforce.tokens import TokenSource
 from connector.errors import AuthError, CrmRateLimited, CrmRejected, CrmTransient
@@ -50,8 +51,8 @@ class _Salesforce(Salesforce):
         return orjson.loads(result.content)
 
 
-class _TimeoutSession(requests.Session):
-    """A requests session with a default timeout that remembers its last response."""
+class _TimeoutSession(CrmSession):
+    """A CRM session with a default timeout that remembers its last response."""
 
     def __init__(self, timeout: float, verify: str | bool) -> None:
         super().__init__()
@@ -62,7 +63,6 @@ class _TimeoutSession(requests.Session):
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("timeout", self.timeout)
-        # per request, or REQUESTS_CA_BUNDLE in the environment would override our CA
         kwargs.setdefault("verify", self.verify)
         self.requests_sent += 1
         response = super().request(method, url, *args, **kwargs)

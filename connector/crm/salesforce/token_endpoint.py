@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import requests
 
+from connector.crm.salesforce.http_session import CrmSession
 from connector.crm.salesforce.network import network_problem
 from connector.crm.salesforce.oauth_errors import is_transient, to_auth_error
 from connector.crm.salesforce.tls import check_crm_url, check_instance_url
@@ -97,9 +98,11 @@ def _post(
     http: requests.Session | None,
 ) -> requests.Response:
     """POST a form; network failures become CrmTransient without leaking the form."""
-    sender = http or requests
     try:
-        return sender.post(url, data=dict(form), verify=verify, timeout=timeout)
+        if http is not None:
+            return http.post(url, data=dict(form), verify=verify, timeout=timeout)
+        with CrmSession() as session:  # no password from ~/.netrc: see `http_session`
+            return session.post(url, data=dict(form), verify=verify, timeout=timeout)
     except requests.RequestException as exc:
         raise CrmTransient(scrub(network_problem(exc, url)), code="unreachable") from None
 
