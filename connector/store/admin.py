@@ -22,7 +22,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
@@ -61,14 +62,28 @@ class AdminStore:
         request for a customer erased before (then onboarded again) starts a new record.
         """
         customer_id = check_customer_id(customer_id)
+        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
+        table = Erasure.__table__  # type: ignore[attr-defined]
+        request = {
+            "customer_id": customer_id,
+            "due_at": as_utc(due_at),
+            "requested_by": requested_by,
+            "requested_at": as_utc(requested_at),
+            "done_at": None,
+            "rows_deleted": None,
+        }
+        stmt = dialect.insert(table).values(**request)
+        # one statement, no read first: two requests for a new record never race to insert
+        # it, and of two pending requests the earlier deadline stays, whichever came first
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["customer_id"],
+            set_={name: stmt.excluded[name] for name in request if name != "customer_id"},
+            where=or_(table.c.done_at.is_not(None), table.c.due_at > stmt.excluded.due_at),
+        )
         with self._session(customer_id) as session:
+            session.execute(stmt)
             row = session.get(Erasure, customer_id)
-            if row is not None and row.done_at is None and as_utc(row.due_at) <= as_utc(due_at):
-                return row
-            row = row or Erasure(customer_id=customer_id, due_at=due_at, requested_by="")
-            row.requested_at, row.due_at, row.requested_by = requested_at, due_at, requested_by
-            row.done_at, row.rows_deleted = None, None
-            session.add(row)
+            assert row is not None
             return row
 
     def get_erasure(self, customer_id: str) -> Erasure | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import partial
 
 import pytest
 from privacy_builders import NOW, rows_of, seed_customer
@@ -18,6 +19,7 @@ from connector.privacy.erase import (
 )
 from connector.store.admin import AdminStore, as_utc
 from connector.store.models import AuditEvent, Customer
+from tests.helpers.concurrency import at_once
 
 Calls = list[str]
 
@@ -130,12 +132,48 @@ def test_pending_lists_deadlines_and_overdue_and_run_due_erases_only_what_is_due
     assert run_due_erasures(engine, later, revoke=_revoker(calls)) == []
 
 
-def test_asking_again_never_postpones_a_pending_erasure(sqlite_engine: Engine) -> None:
-    request_erasure(sqlite_engine, "acme", "cli:a", on=NOW + timedelta(days=2), now=NOW)
-    record = request_erasure(sqlite_engine, "acme", "cli:b", on=NOW + timedelta(days=9), now=NOW)
+def test_asking_again_never_postpones_a_pending_erasure(engine: Engine) -> None:
+    request_erasure(engine, "acme", "cli:a", on=NOW + timedelta(days=2), now=NOW)
+    record = request_erasure(engine, "acme", "cli:b", on=NOW + timedelta(days=9), now=NOW)
     assert as_utc(record.due_at) == NOW + timedelta(days=2)
-    record = request_erasure(sqlite_engine, "acme", "cli:c", now=NOW)
+    assert record.requested_by == "cli:a"
+    record = request_erasure(engine, "acme", "cli:c", now=NOW)
     assert as_utc(record.due_at) == NOW
+    assert record.requested_by == "cli:c"
+
+
+def test_a_request_after_an_erasure_was_done_starts_a_new_record(engine: Engine) -> None:
+    """A customer erased, then onboarded again, can be erased again: the new request
+    replaces the finished record, however its deadline compares."""
+    admin = AdminStore(engine)
+    admin.save_erasure_request("acme", due_at=NOW, requested_by="cli:a", requested_at=NOW)
+    admin.erase_partition("acme", done_at=NOW)
+    later = NOW + timedelta(days=30)
+    record = admin.save_erasure_request(
+        "acme", due_at=later + timedelta(days=2), requested_by="cli:b", requested_at=later
+    )
+    assert (record.done_at, record.rows_deleted, record.requested_by) == (None, None, "cli:b")
+    assert as_utc(record.due_at) == later + timedelta(days=2)
+
+
+def test_requests_racing_to_a_new_erasure_record_all_succeed_and_the_earliest_deadline_stays(
+    engine: Engine,
+) -> None:
+    """Two people (a CLI and the console, say) may ask to erase the same customer at the
+    same moment. Neither may fail for it, and the earlier deadline is the one kept."""
+    admin = AdminStore(engine)
+    early, late = NOW + timedelta(days=1), NOW + timedelta(days=3)
+    save = partial(admin.save_erasure_request, requested_at=NOW)
+    for n in range(12):
+        customer = f"race-{n:02d}"
+        errors = at_once(
+            partial(save, customer, due_at=late, requested_by="cli:late"),
+            partial(save, customer, due_at=early, requested_by="console:early"),
+        )
+        assert errors == []
+        record = admin.get_erasure(customer)
+        assert record is not None
+        assert (as_utc(record.due_at), record.requested_by) == (early, "console:early")
 
 
 def test_a_partition_is_never_deleted_without_an_erasure_record(sqlite_engine: Engine) -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -13,6 +11,7 @@ from connector.store import TenantStore
 from connector.store.admin import as_utc
 from connector.store.models import Connection, ScheduleState, utcnow
 from connector.store.resync import scheduled_customers
+from tests.helpers.concurrency import at_once
 
 TTL = timedelta(minutes=5)
 
@@ -99,30 +98,10 @@ def test_given_a_request_coalesced_during_a_run_then_it_stays_pending_after_the_
     assert store.pending_resyncs() == []
 
 
-def _at_once(*writers: Callable[[], object]) -> list[Exception]:
-    """Run `writers` in threads released together; the exceptions they raised."""
-    start = threading.Barrier(len(writers))
-    errors: list[Exception] = []
-
-    def write(writer: Callable[[], object]) -> None:
-        start.wait()
-        try:
-            writer()
-        except Exception as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=write, args=(writer,)) for writer in writers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
-
-
 def _race_to_a_new_schedule_state(store: TenantStore, now: datetime) -> list[Exception]:
     token = store.acquire_lease("worker", TTL)
     assert token is not None
-    return _at_once(
+    return at_once(
         lambda: store.save_schedule_state(
             token=token,
             next_due_at=now + timedelta(minutes=15),
@@ -175,7 +154,7 @@ def test_writers_racing_to_a_new_customer_row_all_succeed(engine: Engine) -> Non
     for n in range(12):
         store = TenantStore(engine, f"new-{n:02d}")
 
-        errors = _at_once(
+        errors = at_once(
             store.ensure_customer,
             partial(store.set_customer_status, "paused", "by the operator"),
             partial(store.mark_reconnect_needed, "the CRM refused the token"),
