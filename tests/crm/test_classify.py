@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import msgspec
+import orjson
 import pytest
 
 from connector.crm.salesforce.classify import Verdict, classify
-from connector.crm.salesforce.reports import answer_problem, decode_rows, keyset_problem, run_body
+from connector.crm.salesforce.reports import (
+    ANSWER,
+    answer_from,
+    answer_problem,
+    decode_rows,
+    keyset_problem,
+    run_body,
+    total_rows,
+)
 
 
 @pytest.mark.parametrize(
@@ -113,10 +123,28 @@ def test_decoding_keeps_only_requested_columns_in_their_order() -> None:
             }
         },
     }
-    assert decode_rows(result, ["CONTACT_ID", "EMAIL", "AMOUNT"]) == [
+    answer = answer_from(result)
+    assert decode_rows(answer, ["CONTACT_ID", "EMAIL", "AMOUNT"]) == [
         {"CONTACT_ID": "003A", "EMAIL": None, "AMOUNT": 1.0}
     ]
-    assert decode_rows(result, ["CONTACT_ID"]) == [{"CONTACT_ID": "003A"}]
+    assert decode_rows(answer, ["CONTACT_ID"]) == [{"CONTACT_ID": "003A"}]
+    assert answer == ANSWER.decode(orjson.dumps(result))  # decoded from the body alike
+
+
+def test_an_answer_reads_null_as_absent_anywhere() -> None:
+    body = (
+        b'{"reportMetadata": null, "allData": true, "factMap": {"T!T": {"rows": [{"dataCells":'
+        b' null}, {"dataCells": [{"label": "x"}]}], "aggregates": null}, "0!T": null}}'
+    )
+    answer = ANSWER.decode(body)
+    assert decode_rows(answer, ["ID"]) == [{}, {"ID": None}]
+    assert total_rows(answer) is None
+    assert total_rows(ANSWER.decode(b'{"factMap": {"T!T": {"aggregates": [{"value": 7}]}}}')) == 7
+
+
+def test_an_answer_of_the_wrong_shape_is_refused_by_its_decoder() -> None:
+    with pytest.raises(msgspec.ValidationError, match=r"factMap"):
+        ANSWER.decode(b'{"factMap": {"T!T": {"rows": [["not", "an", "object"]]}}}')
 
 
 @pytest.mark.parametrize(
@@ -160,5 +188,5 @@ def test_an_answer_must_carry_every_requested_column(
     answer: dict,  # type: ignore[type-arg]
     problem: str | None,
 ) -> None:
-    found = answer_problem(answer, ["ID", "EMAIL"])
+    found = answer_problem(answer_from(answer), ["ID", "EMAIL"])
     assert (found is None) if problem is None else (problem in (found or ""))

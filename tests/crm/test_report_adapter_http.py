@@ -169,6 +169,31 @@ def test_given_a_report_level_error_then_the_page_is_rejected_with_the_orgs_code
 
 
 @responses.activate(registry=OrderedRegistry)
+def test_given_an_answer_of_the_wrong_shape_then_the_page_is_rejected_naming_the_report() -> None:
+    responses.get(f"{REPORT_URL}/describe", json=fixture("report_describe"))
+    responses.get(f"{API}/limits/", json=limits())
+    malformed = fixture("report_run_tabular")
+    malformed["factMap"]["T!T"]["rows"] = "not a list of rows"
+    responses.post(REPORT_URL, json=malformed)
+    with pytest.raises(CrmRejected) as rejected:
+        pages(adapter())
+    assert rejected.value.code == "MALFORMED_ANSWER"
+    assert rejected.value.report == "Call_List_Enterprise"
+    assert rejected.value.customer == "acme"
+    assert "$.factMap" in str(rejected.value)
+
+
+@responses.activate(registry=OrderedRegistry)
+def test_given_an_answer_that_is_not_json_then_it_is_retried_as_passing_trouble() -> None:
+    responses.get(f"{REPORT_URL}/describe", json=fixture("report_describe"))
+    responses.get(f"{API}/limits/", json=limits())
+    responses.post(REPORT_URL, body=b'{"factMap": {"T!T": {"rows": [')  # cut off
+    responses.post(REPORT_URL, json=fixture("report_run_tabular"))
+    [page] = pages(adapter())
+    assert page.rows == EXPECTED_ROWS
+
+
+@responses.activate(registry=OrderedRegistry)
 def test_the_report_shape_is_read_from_the_documented_describe() -> None:
     responses.get(f"{REPORT_URL}/describe", json=fixture("report_describe"))
     crm = adapter()

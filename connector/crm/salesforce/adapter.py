@@ -169,7 +169,7 @@ class SalesforceAdapter:
     ) -> ReportPage:
         body = rpt.run_body(saved, id_column, requested, after)
         if self._plan_page(report) == "sync":
-            result = self._rest(
+            result = self._answer(
                 "report_run",
                 f"analytics/reports/{report.id}",
                 report=report.developer_name,
@@ -190,7 +190,7 @@ class SalesforceAdapter:
                 report=report.developer_name,
             )
         rows = rpt.decode_rows(result, requested)
-        done = bool(result.get("allData", True)) or not rows
+        done = rpt.is_all_data(result) or not rows
         if rpt.is_grouped(result):
             if not done:
                 raise CrmRejected(
@@ -237,7 +237,7 @@ class SalesforceAdapter:
         self.counter.report_runs = (self._planner.sync_remaining, self._planner.limits.sync_max)
         return mode
 
-    def _run_async(self, report: ReportRef, body: Mapping[str, Any]) -> Any:
+    def _run_async(self, report: ReportRef, body: Mapping[str, Any]) -> rpt.ReportAnswer:
         """Run one page as an asynchronous instance: create it, poll it, read its result."""
         path = f"analytics/reports/{report.id}/instances"
         created = self._rest(
@@ -250,10 +250,10 @@ class SalesforceAdapter:
         )
         instance = str(created.get("id") or "")
         for delay in POLL_DELAYS:
-            result = self._rest(
+            result = self._answer(
                 "report_instance", f"{path}/{instance}", report=report.developer_name
             )
-            status = (result.get("attributes") or {}).get("status")
+            status = result.attributes.status if result.attributes is not None else None
             if status == "Success":
                 return result
             if status == "Error":
@@ -278,6 +278,17 @@ class SalesforceAdapter:
             return sf.restful(path, **kwargs)
 
         return self.session.call(kind, request, report=report) or {}
+
+    def _answer(
+        self, kind: str, path: str, *, report: str | None = None, **kwargs: Any
+    ) -> rpt.ReportAnswer:
+        """A report run's answer (`_rest`, decoded into only what the pull reads)."""
+
+        def request(sf: Any) -> rpt.ReportAnswer:
+            answer: rpt.ReportAnswer = sf.restful_as(rpt.ANSWER, path, **kwargs)
+            return answer
+
+        return self.session.call(kind, request, report=report)
 
     # objects and activities -----------------------------------------------------------
 

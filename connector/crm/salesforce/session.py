@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+import msgspec
 import orjson
 import requests
 from simple_salesforce import Salesforce
@@ -49,6 +50,27 @@ class _Salesforce(Salesforce):
 
     def parse_result_to_json(self, result: requests.Response) -> Any:
         return orjson.loads(result.content)
+
+    def restful_as(
+        self,
+        decoder: msgspec.json.Decoder[T],
+        path: str,
+        params: dict[str, Any] | None = None,
+        method: str = "GET",
+        **kwargs: Any,
+    ) -> T:
+        """`restful`, with the answer decoded by `decoder` into its type (fields the type does
+        not name are skipped unread). A body that is not JSON raises `json.JSONDecodeError`,
+        as `restful`'s does; JSON of the wrong shape raises `msgspec.ValidationError`."""
+        result = self._call_salesforce(
+            method, self.base_url + path, name=path, params=params, **kwargs
+        )
+        try:
+            return decoder.decode(result.content)
+        except msgspec.ValidationError:
+            raise
+        except msgspec.DecodeError as exc:
+            raise json.JSONDecodeError(str(exc), "", 0) from None
 
 
 class _TimeoutSession(CrmSession):
@@ -200,6 +222,15 @@ class SalesforceSession:
                     continue
                 raise self._translate(
                     verdict.verdict, verdict.code, verdict.message, exc.status, report
+                ) from exc
+            except msgspec.ValidationError as exc:
+                self._count(kind, sent_before)
+                raise CrmRejected(
+                    f"Salesforce's answer does not have the shape this call reads ({exc}); "
+                    "nothing of it was used",
+                    code="MALFORMED_ANSWER",
+                    customer=self.customer,
+                    report=report,
                 ) from exc
             except (requests.RequestException, json.JSONDecodeError) as exc:
                 self._count(kind, sent_before)
