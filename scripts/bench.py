@@ -26,12 +26,14 @@ next to CONNECTOR_DATABASE_URL, or postgresql://postgres@127.0.0.1:5432/test, an
 afterwards).
 
 Usage: .venv/bin/python scripts/bench.py [--sizes 10000 100000 1000000] [--stores sqlite postgres]
-                                         [--rounds 3]
+                                         [--rounds N]
        .venv/bin/python scripts/bench.py --quick      # 10,000 rows on SQLite: about a minute
 
 Each size and store is measured in rounds (the baseline, then the connector, each time in a
-fresh store); the table gives each side's median and the range of the rounds' ratios, and
-the load average at the start and the end: a shared machine's speed drifts between runs.
+fresh store): by default 9 up to 10,000 rows, 5 up to 100,000 and 3 above, more where a round
+is cheap and its ratio varies most. The table gives each side's median and the range of the
+rounds' ratios, and the load average at the start and the end: a shared machine's speed
+drifts between runs.
 Targets: connector CPU per row within 2x the baseline's; PostgreSQL at >= 0.7x SQLite's rate;
 API calls about 1 per 2,000 rows plus a constant; peak RSS flat as rows grow.
 
@@ -306,8 +308,18 @@ def child_connector(info: dict[str, Any], key_pem: str, work: Path, url: str) ->
 
 #: Whether to measure the stages of the connector's work too (`--stages`).
 STAGES = False
-#: Rounds per size and store (`--rounds`).
-ROUNDS = 3
+#: Rounds per size and store (`--rounds`); None: `default_rounds` of the size.
+ROUNDS: int | None = None
+
+
+def default_rounds(rows: int) -> int:
+    """Rounds for a size when `--rounds` is not given: more where a round is cheap and its
+    ratio varies most (a 10,000-row round takes seconds, a 1,000,000-row one minutes)."""
+    if rows <= 10_000:
+        return 9
+    return 5 if rows <= 100_000 else 3
+
+
 #: Where `--profile` writes the connector child's py-spy samples (collapsed stacks), or None.
 PROFILE_DIR: Path | None = None
 
@@ -470,7 +482,7 @@ def measure(rows: int, stores: list[str]) -> list[dict[str, Any]]:
             lift_report_run_limits(info)
             for store in stores:
                 rounds = []
-                for number in range(ROUNDS):
+                for number in range(ROUNDS or default_rounds(rows)):
                     with store_url(store, work, "baseline", as_owner=True) as (url, extra):
                         baseline = run_child("baseline", work, url, {**env, **extra})
                     with store_url(store, work, "connector") as (url, extra):
@@ -600,9 +612,10 @@ def main() -> None:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=3,
+        default=None,
         help="Rounds per size and store, each the baseline then the connector; the table "
-        "gives each side's median and the range of the rounds' ratios (default 3).",
+        "gives each side's median and the range of the rounds' ratios (default: 9 up to "
+        "10,000 rows, 5 up to 100,000, 3 above).",
     )
     parser.add_argument(
         "--stages",
@@ -639,7 +652,7 @@ def main() -> None:
         print(json.dumps(measure_child(info, key_pem, args.work, args.url)))
         return
     global PINNING, PROFILE_DIR, ROUNDS, STAGES
-    if args.rounds < 1:
+    if args.rounds is not None and args.rounds < 1:
         parser.error("--rounds must be 1 or more")
     PROFILE_DIR, ROUNDS, STAGES = args.profile, args.rounds, args.stages
     PINNING = None if args.no_pin else cpu_split()
