@@ -134,7 +134,7 @@ def child_worker(lease_log: Path, name: str) -> None:
         note("releasing", self.store.customer_id, self.token)
         stop(self)
 
-    leases.acquire = logged_acquire  # type: ignore[assignment]
+    leases.acquire = logged_acquire
     leases.HeldLease.stop = logged_stop  # type: ignore[method-assign]
     from connector.schedule.celery_app import app
 
