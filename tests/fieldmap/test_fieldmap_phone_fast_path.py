@@ -103,4 +103,3 @@ def test_shortcut_answers_known_numbers(
 def test_other_writing_takes_the_full_parse(text: str, region: str | None) -> None:
     assert plain_nanp(text, region) is None
     assert phone(text, region) == parsed_e164(text, region)
-
