@@ -23,12 +23,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, func, select
 
 from connector.crm.base import UpsertResult
 from connector.errors import StoreError
-from connector.store.base import TenantStoreBase
+from connector.store.base import TenantStoreBase, insert_into
 from connector.store.models import Activity, utcnow
 
 #: The columns that make up an activity's content (the rest is outbox state).
@@ -137,14 +136,13 @@ class ActivitiesMixin(TenantStoreBase):
     def _insert_absent(self, session: Session, new: Sequence[Mapping[str, Any]]) -> None:
         """Insert activities that were absent when read; _RowMoved if one is there by now."""
         table = Activity.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         for start in range(0, len(new), _CHUNK):
             rows = [
                 Activity(customer_id=self.customer_id, **fields).model_dump()
                 for fields in new[start : start + _CHUNK]
             ]
             stmt = (
-                dialect.insert(table)
+                insert_into(self.engine, table)
                 .values(rows)
                 .on_conflict_do_nothing(index_elements=["customer_id", "activity_id"])
                 .returning(table.c.activity_id)

@@ -23,12 +23,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
 from connector.errors import StoreError
-from connector.store.base import check_customer_id, transaction
+from connector.store.base import check_customer_id, insert_into, transaction
 from connector.store.models import TENANT_TABLES, AccessToken, Customer, Erasure
 from connector.store.rls import admin_rows, enter_tenant
 
@@ -62,7 +61,6 @@ class AdminStore:
         request for a customer erased before (then onboarded again) starts a new record.
         """
         customer_id = check_customer_id(customer_id)
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         table = Erasure.__table__  # type: ignore[attr-defined]
         request = {
             "customer_id": customer_id,
@@ -72,7 +70,7 @@ class AdminStore:
             "done_at": None,
             "rows_deleted": None,
         }
-        stmt = dialect.insert(table).values(**request)
+        stmt = insert_into(self.engine, table).values(**request)
         # one statement, no read first: two requests for a new record never race to insert
         # it, and of two pending requests the earlier deadline stays, whichever came first
         stmt = stmt.on_conflict_do_update(

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, TableClause, event, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
 from sqlalchemy.sql import ClauseElement, visitors
@@ -90,6 +90,13 @@ def _refuse_foreign_rows(session: Session, _context: Any, _instances: Any) -> No
                 f"a {type(obj).__name__} row of customer {obj.customer_id!r} was written "
                 f"through the store of customer {customer_id!r}"
             )
+
+
+def insert_into(bind: Engine | Connection, table: Any) -> postgresql.Insert | sqlite.Insert:
+    """An INSERT into `table` in the bind's dialect (PostgreSQL or SQLite), so that it can
+    carry an ON CONFLICT clause (`on_conflict_do_update`, `on_conflict_do_nothing`)."""
+    dialect = postgresql if bind.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 @contextmanager
@@ -176,8 +183,7 @@ class TenantStoreBase:
                     f"store of customer {self.customer_id!r}"
                 )
             values.append({**row, "customer_id": self.customer_id})
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(model.__table__)  # type: ignore[attr-defined]
+        stmt = insert_into(self.engine, model.__table__)  # type: ignore[attr-defined]
         index = ["customer_id", *keys]
         update = {col: getattr(stmt.excluded, col) for col in values[0] if col not in index}
         if update:

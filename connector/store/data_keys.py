@@ -7,10 +7,9 @@ The store keeps the key only as the key ring wrapped it and never decides when i
 from __future__ import annotations
 
 from sqlalchemy import delete, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
-from connector.store.base import TenantStoreBase
+from connector.store.base import TenantStoreBase, insert_into
 from connector.store.models import CustomerDataKey, utcnow
 
 
@@ -28,10 +27,9 @@ class DataKeysMixin(TenantStoreBase):
 
         Two processes creating a key at once both end up with the one that was stored first.
         """
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         now = utcnow()
         stmt = (
-            dialect.insert(CustomerDataKey.__table__)  # type: ignore[attr-defined]
+            insert_into(self.engine, CustomerDataKey.__table__)  # type: ignore[attr-defined]
             .values(
                 customer_id=self.customer_id, data_key_enc=wrapped, created_at=now, updated_at=now
             )

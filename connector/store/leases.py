@@ -22,11 +22,10 @@ from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from connector.errors import LeaseLost
-from connector.store.base import TenantStoreBase
+from connector.store.base import TenantStoreBase, insert_into
 from connector.store.models import Lease, utcnow
 
 __all__ = ["LeaseLost", "LeasesMixin"]
@@ -61,14 +60,13 @@ class LeasesMixin(TenantStoreBase):
         """
         now = db_time(now or utcnow())
         table = Lease.__table__  # type: ignore[attr-defined]
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(table).values(
+        insert = insert_into(self.engine, table).values(
             customer_id=self.customer_id, holder=holder, token=1, expires_at=now + ttl
         )
         free = [table.c.expires_at.is_(None), table.c.expires_at < now, table.c.holder == holder]
         if replacing is not None:
             free.append(table.c.holder == replacing)
-        stmt = stmt.on_conflict_do_update(
+        stmt = insert.on_conflict_do_update(
             index_elements=["customer_id"],
             set_={"holder": holder, "token": table.c.token + 1, "expires_at": now + ttl},
             where=or_(*free),

@@ -17,11 +17,10 @@ from datetime import datetime
 
 from sqlalchemy import delete, literal
 from sqlalchemy import select as select_columns
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 from sqlmodel import Session, col, select
 
-from connector.store.base import TenantStoreBase
+from connector.store.base import TenantStoreBase, insert_into
 from connector.store.models import MemberRemoval, Membership, utcnow
 
 #: Why a member left: the CRM's report no longer holds it, the person was forgotten, or the
@@ -47,9 +46,8 @@ def log_removals(
         literal(now or utcnow(), MemberRemoval.__table__.c.removed_at.type),  # type: ignore[attr-defined]
         literal(reason),
     ).where(col(Membership.customer_id) == customer_id, *where)
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     table = MemberRemoval.__table__  # type: ignore[attr-defined]
-    stmt = dialect.insert(table).from_select(
+    stmt = insert_into(session.get_bind(), table).from_select(
         ["customer_id", "report_id", "crm_id", "removed_at", "reason"], members
     )
     stmt = stmt.on_conflict_do_update(

@@ -21,12 +21,12 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import case, func, or_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.sql import Subquery
 from sqlmodel import Session, col, select
 
 from connector.store.admin import as_utc
+from connector.store.base import insert_into
 from connector.store.leases import LeasesMixin, db_time
 from connector.store.models import Connection, Customer, ResyncRequest, ScheduleState, utcnow
 from connector.store.rls import admin_rows
@@ -191,9 +191,8 @@ class ResyncMixin(LeasesMixin):
     def _insert_pending(
         self, session: Session, request_id: str, source: str, now: datetime | None
     ) -> bool:
-        dialect = postgresql if self.engine.dialect.name == "postgresql" else sqlite
         stmt = (
-            dialect.insert(ResyncRequest)
+            insert_into(self.engine, ResyncRequest)
             .values(
                 customer_id=self.customer_id,
                 request_id=request_id,
