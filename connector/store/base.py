@@ -22,7 +22,7 @@ from sqlalchemy.sql import ClauseElement, visitors
 from sqlmodel import Session, col
 
 from connector.errors import LeaseLost, PartitionViolation, StoreError
-from connector.store.models import TENANT_TABLES, Lease, TenantRow
+from connector.store.models import TENANT_TABLES, Customer, Lease, TenantRow, utcnow
 from connector.store.rls import enter_tenant
 
 CUSTOMER_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{1,62}$")
@@ -158,6 +158,13 @@ class TenantStoreBase:
                 f"lease token {token} is no longer current; another worker took over",
                 customer=self.customer_id,
             )
+
+    def set_customer_status(self, status: str, reason: str | None = None) -> None:
+        """Mark the customer active, paused or waiting for a reconnect (one upsert: the
+        customer's row is made if it has none)."""
+        row = {"status": status, "status_reason": reason, "updated_at": utcnow()}
+        with self.session() as session:
+            self.upsert(session, Customer, [row], keys=[])
 
     def upsert(
         self,

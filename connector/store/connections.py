@@ -112,9 +112,7 @@ class ConnectionsMixin(TenantStoreBase):
 
     def mark_reconnect_needed(self, reason: str) -> None:
         """Set the customer's status to `reconnect_needed` with `reason` (no secrets in it)."""
-        row = {"status": "reconnect_needed", "status_reason": reason, "updated_at": utcnow()}
-        with self.session() as session:
-            self.upsert(session, Customer, [row], keys=[])
+        self.set_customer_status("reconnect_needed", reason)
 
     def drop_refused_tokens(self, refused_refresh_token_enc: str | None) -> bool:
         """Delete the stored refresh and access tokens after the CRM refused the grant.

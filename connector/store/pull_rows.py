@@ -101,12 +101,6 @@ class PullRowsMixin(TenantStoreBase):
         with self.session() as session:
             return session.get(Customer, self.customer_id)
 
-    def set_customer_status(self, status: str, reason: str | None = None) -> None:
-        """Mark the customer active, paused or waiting for a reconnect."""
-        row = {"status": status, "status_reason": reason, "updated_at": utcnow()}
-        with self.session() as session:
-            self.upsert(session, Customer, [row], keys=[])
-
     def start_run(self, kind: str, trigger: str = "manual", full: bool = False) -> SyncRun:
         """Record a new run as running."""
         run = SyncRun(
