@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from connector.errors import StoreError
 from connector.store.base import TenantStoreBase
@@ -149,11 +149,8 @@ class ConnectionsMixin(TenantStoreBase):
         return counts
 
     def _reactivate(self, session: Session) -> None:
-        customer = session.get(Customer, self.customer_id)
-        if customer is None:
-            session.add(Customer(customer_id=self.customer_id))
-        elif customer.status == "reconnect_needed":
-            customer.status = "active"
-            customer.status_reason = None
-            customer.updated_at = utcnow()
-            session.add(customer)
+        """Make the customer's row if it has none; a customer waiting for a reconnect is
+        active again (one upsert: no read first that a concurrent first write could race)."""
+        row = {"status": "active", "status_reason": None, "updated_at": utcnow()}
+        waiting = col(Customer.status) == "reconnect_needed"
+        self.upsert(session, Customer, [row], keys=[], only_if=waiting)

@@ -148,16 +148,20 @@ def test_sync_now_never_puts_the_due_time_back(engine: Engine) -> None:
 
 
 def test_writers_racing_to_a_new_customer_row_all_succeed(engine: Engine) -> None:
-    """A first pull, a pause and a refused token may all find no customer row yet; one of
-    them creates it and none fails (each used to read, then insert)."""
+    """A first pull, a pause, a refused token and a first connection may all find no
+    customer row yet; one of them creates it and none fails (each used to read, then
+    insert)."""
     statuses = {"active", "paused", "reconnect_needed"}
     for n in range(12):
-        store = TenantStore(engine, f"new-{n:02d}")
+        customer_id = f"new-{n:02d}"
+        store = TenantStore(engine, customer_id)
+        connection = Connection(customer_id=customer_id, auth="jwt", login_url="https://x")
 
         errors = at_once(
             store.ensure_customer,
             partial(store.set_customer_status, "paused", "by the operator"),
             partial(store.mark_reconnect_needed, "the CRM refused the token"),
+            partial(store.save_connection, connection),
         )
 
         assert errors == []
