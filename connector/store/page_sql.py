@@ -274,6 +274,25 @@ RUN_STAMPS = (
 )
 
 
+_COUNT_MEMBERS = (
+    "SELECT count(*) FROM memberships WHERE customer_id = {mark} AND report_id = {mark}"
+)
+_STAMP_CALL_LIST = (
+    "UPDATE call_lists SET row_count = {mark}, last_synced_at = {mark} "
+    "WHERE customer_id = {mark} AND report_id = {mark}"
+)
+
+
+def stamp_call_list(cursor: Any, dialect: str, customer_id: str, report_id: str, now: Any) -> int:
+    """Stamp a fully read call list with its member count and the time; returns the count
+    (also for a report without a call list row, whose stamp then changes nothing)."""
+    mark = _marks(dialect, 1)
+    cursor.execute(_COUNT_MEMBERS.format(mark=mark), (customer_id, report_id))
+    (members,) = cursor.fetchone()
+    cursor.execute(_STAMP_CALL_LIST.format(mark=mark), (members, now, customer_id, report_id))
+    return int(members)
+
+
 def _marks(dialect: str, count: int) -> str:
     return ", ".join(["%s" if dialect == "postgresql" else "?"] * count)
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, exists, func
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from connector.store import page_sql
 from connector.store.base import TenantStoreBase
@@ -53,6 +53,8 @@ class PageOutcome:
     members_removed: int
     rejected: int
     suppressed: int
+    #: The call list's member count once its report's last page is saved (else None).
+    members: int | None = None
 
     def counters(self) -> dict[str, int]:
         """The run counters this page adds to, by `SyncRun` column."""
@@ -128,19 +130,61 @@ class PullRowsMixin(TenantStoreBase):
                 return latest
             return None
 
+    def resume_or_start_run(
+        self,
+        kind: str,
+        resumable: Collection[str],
+        trigger: str = "manual",
+        full: bool = False,
+    ) -> tuple[SyncRun, bool]:
+        """The run to carry on with, in one transaction: the latest run of `kind` if it ended
+        in one of `resumable` (not with `full`), else a new run, recorded as running, after
+        marking runs left running by a crash as abandoned when `full`. Returns (run, whether
+        it is a resumed one)."""
+        with self.session() as session:
+            if full:
+                self._abandon_running(session, kind)
+            else:
+                stmt = (
+                    select(SyncRun)
+                    .where(SyncRun.kind == kind)
+                    .order_by(col(SyncRun.started_at).desc())
+                )
+                latest = session.exec(stmt).first()
+                if latest is not None and latest.status in resumable:
+                    return latest, True
+            run = SyncRun(
+                customer_id=self.customer_id,
+                run_id=uuid.uuid4().hex,
+                kind=kind,
+                trigger=trigger,
+                full=full,
+            )
+            session.add(run)
+            return run, False
+
     def abandon_unfinished_runs(self, kind: str) -> int:
         """Mark runs of `kind` left running by a crash as abandoned (a fresh run replaces them)."""
         with self.session() as session:
-            stmt = select(SyncRun).where(SyncRun.kind == kind, SyncRun.status == "running")
-            runs = list(session.exec(stmt))
-            for run in runs:
-                run.status, run.finished_at = "abandoned", utcnow()
-                session.add(run)
-            return len(runs)
+            return self._abandon_running(session, kind)
 
-    def save_run(self, run: SyncRun, fence: int | None = None) -> SyncRun:
-        """Write the run's counters and status."""
+    def _abandon_running(self, session: Session, kind: str) -> int:
+        stmt = select(SyncRun).where(SyncRun.kind == kind, SyncRun.status == "running")
+        runs = list(session.exec(stmt))
+        for run in runs:
+            run.status, run.finished_at = "abandoned", utcnow()
+            session.add(run)
+        return len(runs)
+
+    def save_run(
+        self, run: SyncRun, fence: int | None = None, *, remove_orphans: bool = False
+    ) -> SyncRun:
+        """Write the run's counters and status. With `remove_orphans`, first delete the
+        prospects no active call list holds any more, in the same transaction, and count
+        them in the run's `prospects_removed`."""
         with self.session(fence) as session:
+            if remove_orphans:
+                run.prospects_removed += self._remove_orphans(session)
             merged = session.merge(run)
             return merged
 
@@ -182,24 +226,35 @@ class PullRowsMixin(TenantStoreBase):
 
     # call lists -----------------------------------------------------------------------
 
+    def sync_call_lists(
+        self, reports: Iterable[ReportListing], fence: int | None = None
+    ) -> list[str]:
+        """Make the call lists the folder's `reports`, in one transaction: each recorded as
+        active (`upsert_call_lists`), the others retired (`retire_call_lists`); returns the
+        developer names of those retired."""
+        listed = list(reports)
+        with self.session(fence) as session:
+            self._upsert_call_lists(session, listed)
+            return self._retire_call_lists(session, {report.report_id for report in listed})
+
     def upsert_call_lists(self, reports: Iterable[ReportListing], fence: int | None = None) -> None:
         """Record the folder's reports as active call lists (names may change in the CRM)."""
         with self.session(fence) as session:
-            for report in reports:
-                existing = session.get(CallList, (self.customer_id, report.report_id))
-                call_list = existing or CallList(
-                    customer_id=self.customer_id,
-                    report_id=report.report_id,
-                    name=report.name,
-                    developer_name=report.developer_name,
-                    folder_id=report.folder_id,
-                )
-                call_list.name = report.name
-                call_list.developer_name = report.developer_name
-                call_list.folder_id = report.folder_id
-                call_list.active = True
-                call_list.retired_at = None
-                session.add(call_list)
+            self._upsert_call_lists(session, list(reports))
+
+    def _upsert_call_lists(self, session: Session, reports: Sequence[ReportListing]) -> None:
+        rows = [
+            {
+                "report_id": report.report_id,
+                "name": report.name,
+                "developer_name": report.developer_name,
+                "folder_id": report.folder_id,
+                "active": True,
+                "retired_at": None,
+            }
+            for report in {report.report_id: report for report in reports}.values()
+        ]
+        self.upsert(session, CallList, rows, keys=["report_id"])
 
     def call_lists(self, active_only: bool = False) -> list[CallList]:
         with self.session() as session:
@@ -211,19 +266,22 @@ class PullRowsMixin(TenantStoreBase):
     def retire_call_lists(self, keep: set[str], fence: int | None = None) -> list[str]:
         """Retire active call lists whose report left the folder; drop their memberships
         (logged as removed, for the change feed)."""
-        retired: list[str] = []
         with self.session(fence) as session:
-            for call_list in session.exec(select(CallList).where(CallList.active == True)):  # noqa: E712
-                if call_list.report_id in keep:
-                    continue
-                call_list.active = False
-                call_list.retired_at = utcnow()
-                call_list.row_count = 0
-                session.add(call_list)
-                in_list = col(Membership.report_id) == call_list.report_id
-                log_removals(session, self.customer_id, "list_retired", in_list)
-                session.execute(delete(Membership).where(in_list))
-                retired.append(call_list.developer_name)
+            return self._retire_call_lists(session, keep)
+
+    def _retire_call_lists(self, session: Session, keep: Collection[str]) -> list[str]:
+        retired: list[str] = []
+        for call_list in session.exec(select(CallList).where(CallList.active == True)):  # noqa: E712
+            if call_list.report_id in keep:
+                continue
+            call_list.active = False
+            call_list.retired_at = utcnow()
+            call_list.row_count = 0
+            session.add(call_list)
+            in_list = col(Membership.report_id) == call_list.report_id
+            log_removals(session, self.customer_id, "list_retired", in_list)
+            session.execute(delete(Membership).where(in_list))
+            retired.append(call_list.developer_name)
         return retired
 
     def finish_call_list(self, report_id: str, fence: int | None = None) -> int:
@@ -270,7 +328,8 @@ class PullRowsMixin(TenantStoreBase):
         (`after`, ∞) when `done`; members of the call list in that range that the page does not
         keep are removed. The run `run_id` gains the page's counts in the same transaction,
         so a crash can never leave a saved page uncounted (or a counted page unsaved);
-        `run_values` are other run columns (API usage) written with them.
+        `run_values` are other run columns (API usage) written with them. The last page
+        (`done`) also stamps the call list with its member count (`PageOutcome.members`).
 
         `screen` gets the customer's suppression hashes as they are inside this transaction
         and names the crm ids among `mapped` to leave out (people forgotten since `mapped` was
@@ -316,8 +375,13 @@ class PullRowsMixin(TenantStoreBase):
                     done,
                     now,
                 )
+                members = None
+                if done:  # the list's count lands with its last page, never apart from it
+                    members = page_sql.stamp_call_list(
+                        db, dialect, self.customer_id, report_id, now
+                    )
                 outcome = PageOutcome(
-                    page_rows, written, unchanged, added, removed, len(rejects), suppressed
+                    page_rows, written, unchanged, added, removed, len(rejects), suppressed, members
                 )
                 page_sql.add_to_run(
                     db,
@@ -385,14 +449,17 @@ class PullRowsMixin(TenantStoreBase):
     def remove_orphan_prospects(self, fence: int | None = None) -> int:
         """Delete prospects that no active call list holds any more; returns how many."""
         with self.session(fence) as session:
-            member = exists().where(
-                col(Membership.customer_id) == col(Prospect.customer_id),
-                col(Membership.crm_id) == col(Prospect.crm_id),
-            )
-            result = session.execute(
-                delete(Prospect).where(~member), execution_options={"synchronize_session": False}
-            )
-            return int(result.rowcount)  # type: ignore[attr-defined]
+            return self._remove_orphans(session)
+
+    def _remove_orphans(self, session: Session) -> int:
+        member = exists().where(
+            col(Membership.customer_id) == col(Prospect.customer_id),
+            col(Membership.crm_id) == col(Prospect.crm_id),
+        )
+        result = session.execute(
+            delete(Prospect).where(~member), execution_options={"synchronize_session": False}
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     # reading --------------------------------------------------------------------------
 

@@ -33,7 +33,7 @@ from connector.privacy.keys import RowSealer, pull_keys
 from connector.redaction import scrub_contacts
 from connector.store.models import Checkpoint, SyncRun, utcnow
 from connector.store.page_sql import RUN_STAMPS
-from connector.store.pull_rows import as_listing
+from connector.store.pull_rows import PageOutcome, as_listing
 from connector.store.tenant import TenantStore
 from connector.sync.frozen_heap import frozen_heap
 from connector.sync.screen import Screen, Suppressions
@@ -126,15 +126,13 @@ def _pull(fm: FieldMap, store: TenantStore, crm: CrmAdapter, options: PullOption
     if options.seal is None:
         seal, hash_key = pull_keys(store)
         options = replace(options, seal=seal, hash_key=options.hash_key or hash_key)
-    if options.full:
-        store.abandon_unfinished_runs("pull")
-    run = None if options.full else store.unfinished_run("pull", RESUMABLE)
-    resumed = run is not None  # only a resumed run has checkpoints to continue from
-    if run is not None:
+    # only a resumed run has checkpoints to continue from
+    run, resumed = store.resume_or_start_run(
+        "pull", RESUMABLE, trigger=options.trigger, full=options.full
+    )
+    if resumed:
         log.info("customer %s: resuming run %s (%s)", fm.customer, run.run_id, run.status)
         run.status, run.error, run.error_code, run.finished_at = "running", None, None, None
-    else:
-        run = store.start_run("pull", trigger=options.trigger, full=options.full)
     bind(customer=fm.customer, run_id=run.run_id)
     base_calls = run.api_calls
 
@@ -143,12 +141,15 @@ def _pull(fm: FieldMap, store: TenantStore, crm: CrmAdapter, options: PullOption
         _stamp(run, crm, base_calls)
         return {name: getattr(run, name) for name in RUN_STAMPS}
 
+    complete = False  # every report read: prospects no call list holds any more can go
+
     def checkpoint_run() -> None:
         _stamp(run, crm, base_calls)
-        store.save_run(run, options.fence)
+        store.save_run(run, options.fence, remove_orphans=complete)
 
     try:
         _pull_reports(fm, store, crm, run, options, stamp_run, resumed=resumed)
+        complete = True
     except Exception as exc:
         run.status = "stopped" if isinstance(exc, CrmRateLimited | CrmTransient) else "failed"
         run.error_code = getattr(exc, "code", None) or type(exc).__name__
@@ -188,8 +189,7 @@ def _pull_reports(
     resumed: bool,
 ) -> None:
     reports = plan_reports(fm, crm)
-    store.upsert_call_lists((as_listing(r) for r in reports), options.fence)
-    retired = store.retire_call_lists({r.id for r in reports}, options.fence)
+    retired = store.sync_call_lists((as_listing(r) for r in reports), options.fence)
     if retired:
         log.info("customer %s: retired call lists %s", fm.customer, ", ".join(retired))
     run.reports = len(reports)
@@ -223,7 +223,6 @@ def _pull_reports(
         if all(isinstance(e, FieldMapError) for _, e in failures):
             raise FieldMapError(message, customer=fm.customer)
         raise CrmRejected(message, code=_failure_code(failures[0][1]), customer=fm.customer)
-    run.prospects_removed += store.remove_orphan_prospects(options.fence)
 
 
 def _check_reports(
@@ -261,12 +260,17 @@ def _pull_report(
     after = checkpoint.last_key if checkpoint else None
     rows_read = checkpoint.rows_read if checkpoint else 0
     screen = None if options.suppressed is None else Screen(options.suppressed)
+    members = None
     for page in crm.iter_report_pages(report, fm.prospect.id, requested_columns(fm), after):
         rows_read += len(page.rows)
-        _save_page(fm, store, run, report, page, after, rows_read, options, stamp_run(), screen)
+        outcome = _save_page(
+            fm, store, run, report, page, after, rows_read, options, stamp_run(), screen
+        )
         options.observer.page_saved(report, rows_read, page.total)
-        after = page.cursor
-    options.observer.report_finished(report, store.finish_call_list(report.id, options.fence))
+        after, members = page.cursor, outcome.members
+    if members is None:  # no last page came (the list's count is stamped with that page)
+        members = store.finish_call_list(report.id, options.fence)
+    options.observer.report_finished(report, members)
 
 
 def _refuse_plaintext(crm_id: str, fields: Mapping[str, str | None]) -> Mapping[str, str | None]:
@@ -284,7 +288,7 @@ def _save_page(
     options: PullOptions,
     run_values: Mapping[str, Any],
     screen: Screen | None,
-) -> None:
+) -> PageOutcome:
     mapped: list[tuple[str, Mapping[str, str | None]]] = []
     rejects: list[tuple[str, str]] = []
     suppressed = 0
@@ -320,3 +324,4 @@ def _save_page(
         hash_key=options.hash_key,
     )
     outcome.count_into(run)  # the stored run gained the same counts with the page
+    return outcome

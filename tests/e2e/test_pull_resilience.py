@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from connector.crm.salesforce.session import ApiBudget
-from connector.errors import CrmRateLimited, CrmRejected
+from connector.errors import CrmRateLimited, CrmRejected, CrmTransient
 from connector.sandbox import FaultRule
 from connector.schedule.leases import hold_lease
 from connector.store import TenantStore
@@ -68,6 +68,34 @@ def test_a_token_expiring_mid_sync_is_refreshed_transparently(
     assert run.status == "succeeded"
     assert any(e.status == 401 for e in fresh_sandbox.org.request_log)
     assert_store_matches_org(small.store, fresh_sandbox.org)
+
+
+def test_a_stop_right_after_a_report_s_last_page_leaves_its_call_list_counted(
+    small: Customer, fresh_sandbox: Sandbox
+) -> None:
+    class StopAfterFirstReport:
+        stopped = False
+
+        def report_started(self, report, index, count):  # type: ignore[no-untyped-def]
+            pass
+
+        def page_saved(self, report, rows_read, total):  # type: ignore[no-untyped-def]
+            if not self.stopped and rows_read == total:  # that report's last page is saved
+                self.stopped = True
+                raise CrmTransient("the CRM went away", customer="acme")
+
+        def report_finished(self, report, members):  # type: ignore[no-untyped-def]
+            pass
+
+    observer = StopAfterFirstReport()
+    with pytest.raises(CrmTransient):
+        pull(small.fm, small.store, small.crm(), PullOptions(observer=observer))
+    assert observer.stopped and small.store.list_runs()[0].status == "stopped"
+
+    resumed = pull(small.fm, small.store, small.crm())  # the read report is not read again
+
+    assert resumed.status == "succeeded"
+    assert_store_matches_org(small.store, fresh_sandbox.org)  # its count included
 
 
 def test_deletions_list_removals_and_retired_reports_propagate(

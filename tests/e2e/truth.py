@@ -38,11 +38,14 @@ def rejected_ids(store, report_id: str) -> set[str]:  # type: ignore[no-untyped-
 
 
 def assert_store_matches_org(store, org: SandboxOrg, folder: str = "Call_Lists") -> None:  # type: ignore[no-untyped-def]
-    """Every report row of the folder is stored exactly once or recorded as rejected."""
+    """Every report row of the folder is stored exactly once or recorded as rejected, and
+    each call list is stamped with its member count."""
     everyone: set[str] = set()
+    counts = {c.report_id: c.row_count for c in store.call_lists(active_only=True)}
     for report in folder_reports(org, folder):
         truth = report_member_ids(org, report)
         stored = store.prospect_ids_in(report.id)
+        assert counts.get(report.id) == len(stored), f"count of {report.developer_name}"
         refused = rejected_ids(store, report.id)
         assert len(stored) == len(set(stored)), f"duplicate memberships in {report.developer_name}"
         assert not set(stored) & refused

@@ -192,6 +192,96 @@ def test_given_runs_then_the_latest_unfinished_one_is_found_and_crashed_ones_aba
     assert [r.run_id for r in store.list_runs(1)] == [second.run_id]
 
 
+def test_given_a_resumable_run_then_it_is_carried_on_else_a_new_one_starts_in_one_step(
+    store: TenantStore,
+) -> None:
+    first, resumed = store.resume_or_start_run("pull", {"running", "stopped"}, trigger="schedule")
+    assert (resumed, first.trigger, first.full, first.status) == (
+        False,
+        "schedule",
+        False,
+        "running",
+    )
+    assert store.get_run(first.run_id) is not None  # recorded by that same step
+    again, resumed = store.resume_or_start_run("pull", {"running", "stopped"})
+    assert (resumed, again.run_id) == (True, first.run_id)
+    first.status = "failed"
+    store.save_run(first)
+    fresh, resumed = store.resume_or_start_run("pull", {"running", "stopped"})
+    assert not resumed and fresh.run_id != first.run_id
+    # a full run never carries on: the run left running is abandoned, a new one starts
+    full, resumed = store.resume_or_start_run("pull", {"running", "stopped"}, full=True)
+    assert not resumed and full.full and full.run_id != fresh.run_id
+    abandoned = store.get_run(fresh.run_id)
+    assert abandoned is not None and abandoned.status == "abandoned"
+    assert abandoned.finished_at is not None
+    other, resumed = store.resume_or_start_run("push", {"running", "stopped"})
+    assert not resumed and other.kind == "push"  # another kind's runs are not ours
+
+
+def test_given_a_report_s_last_page_then_its_call_list_is_stamped_with_that_page(
+    store: TenantStore,
+) -> None:
+    store.upsert_call_lists([ReportListing(REPORT, "Calls", "Calls", FOLDER)])
+    run = store.start_run("pull").run_id
+    first = page(store, run, [person(1), person(2)], done=False)
+    assert first.members is None  # more pages to come: the list is not stamped yet
+    (unstamped,) = store.call_lists()
+    assert (unstamped.row_count, unstamped.last_synced_at) == (0, None)
+    last = page(store, run, [person(3)], after=cid(2), cursor=None, done=True)
+    assert last.members == 3
+    (stamped,) = store.call_lists()
+    assert stamped.row_count == 3 and stamped.last_synced_at is not None
+    # a report without a call list row is counted, and nothing else is touched
+    assert page(store, run, [person(4)], report_id=OTHER).members == 1
+    assert [c.report_id for c in store.call_lists()] == [REPORT]
+
+
+def test_given_the_folder_s_reports_then_call_lists_are_made_renamed_and_retired_at_once(
+    store: TenantStore,
+) -> None:
+    assert store.sync_call_lists([ReportListing(REPORT, "Calls", "Calls", FOLDER)]) == []
+    run = store.start_run("pull").run_id
+    page(store, run, [person(1), person(2)])
+    (before,) = store.call_lists()
+    renamed = ReportListing(REPORT, "Calls East", "Calls_East", FOLDER)
+    # a report listed twice is one call list, the later listing winning
+    listed = [ReportListing(REPORT, "Old", "Old", FOLDER), renamed]
+    assert store.sync_call_lists([*listed, ReportListing(OTHER, "B", "B", FOLDER)]) == []
+    lists = {c.report_id: c for c in store.call_lists()}
+    assert (lists[REPORT].name, lists[REPORT].developer_name) == ("Calls East", "Calls_East")
+    # what the pull recorded about the list is kept: its count, its sync time, first seen
+    kept = (before.row_count, before.last_synced_at, before.first_seen_at)
+    assert (
+        lists[REPORT].row_count,
+        lists[REPORT].last_synced_at,
+        lists[REPORT].first_seen_at,
+    ) == kept
+    assert store.sync_call_lists([ReportListing(OTHER, "B", "B", FOLDER)]) == ["Calls_East"]
+    lists = {c.report_id: c for c in store.call_lists()}
+    assert (lists[REPORT].active, lists[OTHER].active) == (False, True)
+    assert store.prospect_ids_in(REPORT) == []
+    # back in the folder: active again
+    assert store.sync_call_lists([renamed]) == ["B"]
+    (active,) = store.call_lists(active_only=True)
+    assert active.report_id == REPORT and active.retired_at is None
+
+
+def test_given_a_finished_run_then_orphans_go_with_its_last_save_and_are_counted(
+    store: TenantStore,
+) -> None:
+    run = store.start_run("pull")
+    page(store, run.run_id, [person(1), person(2)])
+    page(store, run.run_id, [person(1)], after=None, cursor=None, done=True)
+    run.status, run.prospects_removed = "succeeded", 1  # counted before, by earlier steps
+    saved = store.save_run(run, remove_orphans=True)
+    assert saved.prospects_removed == 2
+    stored = store.get_run(run.run_id)
+    assert stored is not None and stored.prospects_removed == 2
+    assert [p.crm_id for p in store.prospects()] == [cid(1)]
+    assert store.save_run(run).prospects_removed == 2  # without the flag: nothing removed
+
+
 def test_given_more_ids_than_one_query_chunk_then_all_prospects_are_read_and_compared(
     store: TenantStore,
 ) -> None:
@@ -372,6 +462,12 @@ def _finish(store: TenantStore, token: int, run: Any) -> None:
 
 FENCED_WRITES = {
     "save_run": _finish,
+    "save_run_removing_orphans": lambda store, token, run: store.save_run(
+        run, token, remove_orphans=True
+    ),
+    "sync_call_lists": lambda store, token, _run: store.sync_call_lists(
+        [ReportListing(OTHER, "B", "B", FOLDER)], token
+    ),
     "upsert_call_lists": lambda store, token, _run: store.upsert_call_lists(
         [ReportListing(OTHER, "B", "B", FOLDER)], token
     ),
