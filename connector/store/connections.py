@@ -53,17 +53,13 @@ class ConnectionsMixin(TenantStoreBase):
 
         A paused customer stays paused: connecting does not resume syncs.
         """
+        values = {**connection.model_dump(exclude={"customer_id"}), "updated_at": utcnow()}
         with self.session() as session:
-            row = session.get(Connection, self.customer_id)
-            values = connection.model_dump(exclude={"customer_id"})
-            if row is None:
-                row = Connection(customer_id=self.customer_id, **values)
-            else:
-                for name, value in values.items():
-                    setattr(row, name, value)
-            row.updated_at = utcnow()
-            session.add(row)
+            # one upsert, no read first: two first connections at once never race to insert
+            self.upsert(session, Connection, [values], keys=[])
             self._reactivate(session)
+            row = session.get(Connection, self.customer_id)
+            assert row is not None
             return row
 
     def save_tokens(

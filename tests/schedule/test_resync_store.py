@@ -167,3 +167,30 @@ def test_writers_racing_to_a_new_customer_row_all_succeed(engine: Engine) -> Non
         assert errors == []
         customer = store.get_customer()
         assert customer is not None and customer.status in statuses
+
+
+def test_two_first_connections_at_once_both_succeed_and_one_of_them_is_kept(
+    engine: Engine,
+) -> None:
+    """An admin's consent and a `connector connect` may both be a customer's first
+    connection; neither fails for it (saving used to read, then insert), and the stored
+    connection is one of the two, whole."""
+    for n in range(12):
+        customer_id = f"first-{n:02d}"
+        store = TenantStore(engine, customer_id)
+        by_jwt = Connection(
+            customer_id=customer_id, auth="jwt", login_url="https://a", username="a@x"
+        )
+        by_web = Connection(customer_id=customer_id, auth="web", login_url="https://b")
+
+        errors = at_once(
+            partial(store.save_connection, by_jwt), partial(store.save_connection, by_web)
+        )
+
+        assert errors == []
+        stored = store.get_connection()
+        assert stored is not None
+        assert (stored.auth, stored.login_url, stored.username) in {
+            ("jwt", "https://a", "a@x"),
+            ("web", "https://b", None),
+        }
