@@ -105,6 +105,10 @@ class PullRowsMixin(TenantStoreBase):
 
     def start_run(self, kind: str, trigger: str = "manual", full: bool = False) -> SyncRun:
         """Record a new run as running."""
+        with self.session() as session:
+            return self._start_run(session, kind, trigger, full)
+
+    def _start_run(self, session: Session, kind: str, trigger: str, full: bool) -> SyncRun:
         run = SyncRun(
             customer_id=self.customer_id,
             run_id=uuid.uuid4().hex,
@@ -112,8 +116,7 @@ class PullRowsMixin(TenantStoreBase):
             trigger=trigger,
             full=full,
         )
-        with self.session() as session:
-            session.add(run)
+        session.add(run)
         return run
 
     def unfinished_run(
@@ -122,13 +125,16 @@ class PullRowsMixin(TenantStoreBase):
         """The latest run of `kind` if it ended in one of `statuses` (by default: crashed
         while running, or stopped); its checkpoints let the next run continue from there."""
         with self.session() as session:
-            stmt = (
-                select(SyncRun).where(SyncRun.kind == kind).order_by(col(SyncRun.started_at).desc())
-            )
-            latest = session.exec(stmt).first()
-            if latest is not None and latest.status in statuses:
-                return latest
-            return None
+            return self._unfinished_run(session, kind, statuses)
+
+    def _unfinished_run(
+        self, session: Session, kind: str, statuses: Collection[str]
+    ) -> SyncRun | None:
+        stmt = select(SyncRun).where(SyncRun.kind == kind).order_by(col(SyncRun.started_at).desc())
+        latest = session.exec(stmt).first()
+        if latest is not None and latest.status in statuses:
+            return latest
+        return None
 
     def resume_or_start_run(
         self,
@@ -145,23 +151,10 @@ class PullRowsMixin(TenantStoreBase):
             if full:
                 self._abandon_running(session, kind)
             else:
-                stmt = (
-                    select(SyncRun)
-                    .where(SyncRun.kind == kind)
-                    .order_by(col(SyncRun.started_at).desc())
-                )
-                latest = session.exec(stmt).first()
-                if latest is not None and latest.status in resumable:
+                latest = self._unfinished_run(session, kind, resumable)
+                if latest is not None:
                     return latest, True
-            run = SyncRun(
-                customer_id=self.customer_id,
-                run_id=uuid.uuid4().hex,
-                kind=kind,
-                trigger=trigger,
-                full=full,
-            )
-            session.add(run)
-            return run, False
+            return self._start_run(session, kind, trigger, full), False
 
     def abandon_unfinished_runs(self, kind: str) -> int:
         """Mark runs of `kind` left running by a crash as abandoned (a fresh run replaces them)."""

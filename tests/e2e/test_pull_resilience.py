@@ -44,22 +44,29 @@ def test_ten_percent_injected_faults_still_converge_to_the_truth(
     assert_store_matches_org(small.store, fresh_sandbox.org)
 
 
+class QuietObserver:
+    """A pull observer that does nothing; tests override the step they act on."""
+
+    def report_started(self, report, index, count):  # type: ignore[no-untyped-def]
+        pass
+
+    def page_saved(self, report, rows_read, total):  # type: ignore[no-untyped-def]
+        pass
+
+    def report_finished(self, report, members):  # type: ignore[no-untyped-def]
+        pass
+
+
 def test_a_token_expiring_mid_sync_is_refreshed_transparently(
     small: Customer, fresh_sandbox: Sandbox
 ) -> None:
-    class ExpireAfterFirstPage:
+    class ExpireAfterFirstPage(QuietObserver):
         expired = False
-
-        def report_started(self, report, index, count):  # type: ignore[no-untyped-def]
-            pass
 
         def page_saved(self, report, rows_read, total):  # type: ignore[no-untyped-def]
             if not self.expired:
                 fresh_sandbox.org.expire_all_access_tokens()
                 self.expired = True
-
-        def report_finished(self, report, members):  # type: ignore[no-untyped-def]
-            pass
 
     observer = ExpireAfterFirstPage()
     run = pull(small.fm, small.store, small.crm(), PullOptions(observer=observer))
@@ -73,19 +80,13 @@ def test_a_token_expiring_mid_sync_is_refreshed_transparently(
 def test_a_stop_right_after_a_report_s_last_page_leaves_its_call_list_counted(
     small: Customer, fresh_sandbox: Sandbox
 ) -> None:
-    class StopAfterFirstReport:
+    class StopAfterFirstReport(QuietObserver):
         stopped = False
-
-        def report_started(self, report, index, count):  # type: ignore[no-untyped-def]
-            pass
 
         def page_saved(self, report, rows_read, total):  # type: ignore[no-untyped-def]
             if not self.stopped and rows_read == total:  # that report's last page is saved
                 self.stopped = True
                 raise CrmTransient("the CRM went away", customer="acme")
-
-        def report_finished(self, report, members):  # type: ignore[no-untyped-def]
-            pass
 
     observer = StopAfterFirstReport()
     with pytest.raises(CrmTransient):
