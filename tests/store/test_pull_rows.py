@@ -217,6 +217,7 @@ def test_given_a_resumable_run_then_it_is_carried_on_else_a_new_one_starts_in_on
     assert abandoned.finished_at is not None
     other, resumed = store.resume_or_start_run("push", {"running", "stopped"})
     assert not resumed and other.kind == "push"  # another kind's runs are not ours
+    assert other.trigger == "manual"  # the default, as for start_run
 
 
 def test_given_a_report_s_last_page_then_its_call_list_is_stamped_with_that_page(
@@ -235,6 +236,16 @@ def test_given_a_report_s_last_page_then_its_call_list_is_stamped_with_that_page
     # a report without a call list row is counted, and nothing else is touched
     assert page(store, run, [person(4)], report_id=OTHER).members == 1
     assert [c.report_id for c in store.call_lists()] == [REPORT]
+
+
+def test_given_a_list_read_without_its_last_page_stamp_then_finishing_it_stamps_the_count(
+    store: TenantStore,
+) -> None:
+    store.upsert_call_lists([ReportListing(REPORT, "Calls", "Calls", FOLDER)])
+    page(store, store.start_run("pull").run_id, [person(1), person(2)], done=False)
+    assert store.finish_call_list(REPORT) == 2
+    (stamped,) = store.call_lists()
+    assert stamped.row_count == 2 and stamped.last_synced_at is not None
 
 
 def test_given_the_folder_s_reports_then_call_lists_are_made_renamed_and_retired_at_once(
@@ -279,7 +290,10 @@ def test_given_a_finished_run_then_orphans_go_with_its_last_save_and_are_counted
     stored = store.get_run(run.run_id)
     assert stored is not None and stored.prospects_removed == 2
     assert [p.crm_id for p in store.prospects()] == [cid(1)]
-    assert store.save_run(run).prospects_removed == 2  # without the flag: nothing removed
+    # without the flag nothing is removed: other runs (a push) save theirs so
+    page(store, run.run_id, [], after=None, cursor=None, done=True)  # cid(1) orphaned now
+    assert store.save_run(run).prospects_removed == 2
+    assert [p.crm_id for p in store.prospects()] == [cid(1)]
 
 
 def test_given_more_ids_than_one_query_chunk_then_all_prospects_are_read_and_compared(
@@ -655,6 +669,51 @@ def test_given_a_page_mixing_sealed_and_plain_rows_then_each_keeps_its_own_hash(
         row = stored_columns(engine, cid(n))
         assert row["row_hash"] not in {f"hash-{n}", None} and len(row["row_hash"]) > 8
     assert stored_columns(engine, cid(2))["title"] == "CTO"
+
+
+@pytest.mark.parametrize(
+    ("rows", "sealed_statement"),
+    [
+        ([sealed_person(1), sealed_person(2)], True),
+        (
+            [sealed_person(1), (cid(2), {"sealed": "enc2:s", "row_hash": "h", "title": "CTO"})],
+            False,
+        ),
+        ([sealed_person(1), (cid(2), {"sealed": "enc2:s", "row_hash": None})], False),
+        ([sealed_person(1), (cid(2), {"sealed": "enc2:s", "row_hash": ""})], False),
+        ([sealed_person(1), (cid(2), {"sealed": None, "row_hash": "h"})], False),
+        ([sealed_person(1), (cid(2), {"sealed": "enc2:s"})], False),
+        ([sealed_person(1), (cid(2), {"row_hash": "h"})], False),
+    ],
+    ids=[
+        "sealed",
+        "extra-field",
+        "no-hash",
+        "empty-hash",
+        "no-value",
+        "hash-left-out",
+        "value-left-out",
+    ],
+)
+def test_given_a_page_then_only_rows_of_a_sealed_value_and_its_hash_take_the_sealed_statement(
+    store: TenantStore, monkeypatch: pytest.MonkeyPatch, rows: list[Any], sealed_statement: bool
+) -> None:
+    """The sealed statement binds a row's sealed value and hash alone (the cheaper write);
+    any other row makes the page go column by column, where its hash is computed."""
+    used: list[str] = []
+    for name in ("upsert_prospects", "upsert_sealed_prospects"):
+        original = getattr(page_sql, name)
+
+        def spy(*args: Any, _name: str = name, _original: Any = original) -> int:
+            used.append(_name)
+            return int(_original(*args))
+
+        monkeypatch.setattr(page_sql, name, spy)
+
+    assert page(store, store.start_run("pull").run_id, rows).written == 2
+
+    expected = "upsert_sealed_prospects" if sealed_statement else "upsert_prospects"
+    assert used == [expected]
 
 
 def test_given_two_pages_of_a_run_then_its_counters_add_up_and_the_latest_stamps_and_checkpoint_win(
