@@ -278,19 +278,18 @@ class PullRowsMixin(TenantStoreBase):
         return retired
 
     def finish_call_list(self, report_id: str, fence: int | None = None) -> int:
-        """Stamp a fully read call list with its member count; returns the count."""
+        """Stamp a fully read call list with its member count; returns the count (the same
+        stamp a report's last page makes in its own transaction: `page_sql.stamp_call_list`)."""
         with self.session(fence) as session:
-            count = session.exec(
-                select(func.count())
-                .select_from(Membership)
-                .where(Membership.report_id == report_id)
-            ).one()
-            call_list = session.get(CallList, (self.customer_id, report_id))
-            if call_list is not None:
-                call_list.row_count = int(count)
-                call_list.last_synced_at = utcnow()
-                session.add(call_list)
-            return int(count)
+            connection = session.connection()
+            now = self._bind_timestamp(connection.dialect)(utcnow())
+            db = connection.connection.cursor()
+            try:
+                return page_sql.stamp_call_list(
+                    db, connection.dialect.name, self.customer_id, report_id, now
+                )
+            finally:
+                db.close()
 
     # pages ----------------------------------------------------------------------------
 
