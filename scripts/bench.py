@@ -519,12 +519,10 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     with like on a machine whose speed drifts)."""
 
     def median(side: str) -> dict[str, Any]:
-        ordered = sorted((round_[side] for round_ in rounds), key=cpu_per_row)
-        return ordered[len(ordered) // 2]
+        return middle(sorted((round_[side] for round_ in rounds), key=cpu_per_row))
 
     def median_rate(side: str) -> float:
-        ordered = sorted(rate(round_[side]) for round_ in rounds)
-        return ordered[len(ordered) // 2]
+        return middle(sorted(rate(round_[side]) for round_ in rounds))
 
     ratios = [cpu_per_row(r["connector"]) / cpu_per_row(r["baseline"]) for r in rounds]
     return {
@@ -534,6 +532,11 @@ def median_round(rounds: list[dict[str, Any]]) -> dict[str, Any]:
         "rounds": len(rounds),
         "ratios": [min(ratios), max(ratios)],
     }
+
+
+def middle(ordered: list[Any]) -> Any:
+    """The median of sorted values (the upper one of the middle two for an even count)."""
+    return ordered[len(ordered) // 2]
 
 
 def rate(measured: dict[str, Any]) -> float:
